@@ -1,0 +1,484 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ipfs/boxo/bitswap"
+	bsnet "github.com/ipfs/boxo/bitswap/network/bsnet"
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/blockstore"
+	"github.com/ipfs/boxo/exchange/offline"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	"github.com/ipfs/boxo/ipns"
+	"github.com/ipfs/boxo/namesys"
+	"github.com/ipfs/boxo/peering"
+	pin "github.com/ipfs/boxo/pinning/pinner"
+	"github.com/ipfs/boxo/pinning/pinner/dspinner"
+	"github.com/ipfs/boxo/provider"
+	badger4 "github.com/ipfs/go-ds-badger4"
+	ipld "github.com/ipfs/go-ipld-format"
+	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p-kad-dht/dual"
+	record "github.com/libp2p/go-libp2p-record"
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Config says how to run a node. The zero value (plus Repo) is a node on the
+// public IPFS network with no bootstrap peers; the app fills Bootstrap with
+// DefaultBootstrapPeers unless the user says otherwise.
+type Config struct {
+	// Repo is the repo directory, created on first use.
+	Repo string
+	// Bootstrap peers join the DHT. Empty means none.
+	Bootstrap []peer.AddrInfo
+	// Peers are kept connected (reconnected when they drop).
+	Peers []peer.AddrInfo
+	// Isolated keeps everything on loopback: listen on 127.0.0.1 only, no
+	// mDNS, no NAT port mapping, and loopback addresses allowed in the LAN
+	// DHT so that loopback nodes (and Kubo's test profile) form one.
+	Isolated bool
+	// Gateways are HTTP gateways for the fallback (used by a later part).
+	Gateways []string
+}
+
+// Option tunes New.
+type Option func(*options)
+
+type options struct {
+	log *slog.Logger
+}
+
+// WithLogger sets the logger; the default is slog.Default().
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// Node is an embedded IPFS node. Create it with New, bring it online with
+// Start, release it with Close. Import, Open, Pin and GC work before Start,
+// on local blocks only.
+type Node struct {
+	cfg  Config
+	log  *slog.Logger
+	repo *repo
+
+	ds         *badger4.Datastore
+	blockstore blockstore.Blockstore
+	gcLocker   blockstore.GCLocker
+	pinner     pin.Pinner
+
+	// Set by Start; read-only afterwards.
+	host     host.Host
+	dht      *dual.DHT
+	bitswap  *bitswap.Bitswap
+	provider provider.System
+	names    namesys.NameSystem
+	peering  *peering.PeeringService
+	mdns     mdns.Service
+	bserv    blockservice.BlockService
+	dag      ipld.DAGService
+
+	started      atomic.Bool
+	reachability atomic.Int32
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
+	closeOnce    sync.Once
+	closeErr     error
+}
+
+// New opens (creating if needed) the repo in cfg.Repo and takes its lock.
+// It fails with ErrRepoLocked when another process holds the repo and with
+// ErrRepoTooNew when a newer program wrote it.
+func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
+	o := options{log: slog.Default()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if cfg.Repo == "" {
+		return nil, errors.New("node.New: no repo directory")
+	}
+	r, err := openRepo(cfg.Repo)
+	if err != nil {
+		return nil, fmt.Errorf("node.New: %w", err)
+	}
+	ds, err := openDatastore(cfg.Repo)
+	if err != nil {
+		r.close()
+		return nil, fmt.Errorf("node.New: %w", err)
+	}
+	n := &Node{cfg: cfg, log: o.log, repo: r, ds: ds, gcLocker: blockstore.NewGCLocker()}
+	// Identity CIDs carry their data inline; the id store answers them
+	// without touching Badger.
+	n.blockstore = blockstore.NewIdStore(blockstore.NewBlockstore(ds))
+	n.bserv = blockservice.New(n.blockstore, offline.Exchange(n.blockstore))
+	n.dag = merkledag.NewDAGService(n.bserv)
+	n.pinner, err = dspinner.New(ctx, ds, n.dag)
+	if err != nil {
+		n.closeStores()
+		return nil, fmt.Errorf("node.New: pins: %w", err)
+	}
+	return n, nil
+}
+
+// Start brings the node online: libp2p host, DHT, bitswap, providing, IPNS.
+// Call it once, before using the node from several goroutines.
+func (n *Node) Start(ctx context.Context) error {
+	if n.started.Swap(true) {
+		return errors.New("node.Start: already started")
+	}
+	life, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	if err := n.startNetwork(ctx, life); err != nil {
+		cancel()
+		return fmt.Errorf("node.Start: %w", err)
+	}
+	return nil
+}
+
+func (n *Node) startNetwork(ctx, life context.Context) error {
+	h, err := n.newHost()
+	if err != nil {
+		return err
+	}
+	n.host = h
+	n.watchReachability(life)
+
+	validator := record.NamespacedValidator{
+		"pk":   record.PublicKeyValidator{},
+		"ipns": ipns.Validator{KeyBook: h.Peerstore()},
+	}
+	mode := dht.ModeAuto
+	lanOpts := []dht.Option{}
+	if n.cfg.Isolated {
+		// Loopback nodes never look public, so auto mode would leave every
+		// one of them a client and no DHT would form.
+		mode = dht.ModeServer
+		lanOpts = append(lanOpts, dht.AddressFilter(nil))
+	}
+	n.dht, err = dual.New(h,
+		dual.DHTOption(
+			dht.Mode(mode),
+			dht.Datastore(n.ds),
+			dht.Validator(validator),
+			dht.Concurrency(10),
+		),
+		dual.WanDHTOption(dht.BootstrapPeers(n.cfg.Bootstrap...)),
+		dual.LanDHTOption(lanOpts...),
+	)
+	if err != nil {
+		return fmt.Errorf("dht: %w", err)
+	}
+
+	n.bitswap = bitswap.New(life, bsnet.NewFromIpfsHost(h), n.dht, n.blockstore,
+		bitswap.MaxOutstandingBytesPerPeer(16<<20),
+		bitswap.ProviderSearchDelay(time.Second),
+		bitswap.SetSendDontHaves(true),
+	)
+	n.bserv = blockservice.New(n.blockstore, n.bitswap)
+	n.dag = merkledag.NewDAGService(n.bserv)
+
+	n.names, err = namesys.NewNameSystem(n.dht, namesys.WithDatastore(n.ds))
+	if err != nil {
+		return fmt.Errorf("namesys: %w", err)
+	}
+	n.provider, err = provider.New(n.ds,
+		provider.Online(n.dht),
+		provider.KeyProvider(n.pinnedRoots),
+		provider.ReproviderInterval(22*time.Hour),
+	)
+	if err != nil {
+		return fmt.Errorf("provider: %w", err)
+	}
+
+	n.peering = peering.NewPeeringService(h)
+	for _, p := range n.cfg.Peers {
+		n.peering.AddPeer(p)
+	}
+	if err := n.peering.Start(); err != nil {
+		return fmt.Errorf("peering: %w", err)
+	}
+	if !n.cfg.Isolated {
+		n.mdns = mdns.NewMdnsService(h, "", mdnsNotifee{n})
+		if err := n.mdns.Start(); err != nil {
+			n.log.Warn("mDNS discovery off", "err", err)
+			n.mdns = nil
+		}
+	}
+	// Connect to bootstrap peers and explicit peers before the DHT's first
+	// refresh, so a fresh node is useful at once.
+	n.connectAll(ctx, append(append([]peer.AddrInfo{}, n.cfg.Bootstrap...), n.cfg.Peers...))
+	if err := n.dht.Bootstrap(life); err != nil {
+		return fmt.Errorf("dht bootstrap: %w", err)
+	}
+	n.log.Info("node started", "peer", h.ID(), "addrs", h.Addrs())
+	return nil
+}
+
+func (n *Node) newHost() (host.Host, error) {
+	listenHost4, listenHost6 := "0.0.0.0", "::"
+	if n.cfg.Isolated {
+		listenHost4, listenHost6 = "127.0.0.1", ""
+	}
+	tcpPort, udpPort := n.repo.cfg.TCPPort, n.repo.cfg.UDPPort
+	if !portFree("tcp", listenHost4, tcpPort) {
+		n.log.Warn("swarm TCP port taken, using a random one", "port", tcpPort)
+		tcpPort = 0
+	}
+	if !portFree("udp", listenHost4, udpPort) {
+		n.log.Warn("swarm UDP port taken, using a random one", "port", udpPort)
+		udpPort = 0
+	}
+	listen := []string{
+		fmt.Sprintf("/ip4/%s/tcp/%d", listenHost4, tcpPort),
+		fmt.Sprintf("/ip4/%s/udp/%d/quic-v1", listenHost4, udpPort),
+	}
+	if listenHost6 != "" {
+		listen = append(listen,
+			fmt.Sprintf("/ip6/%s/tcp/%d", listenHost6, tcpPort),
+			fmt.Sprintf("/ip6/%s/udp/%d/quic-v1", listenHost6, udpPort),
+		)
+	}
+
+	limits := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&limits)
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.AutoScale()))
+	if err != nil {
+		return nil, fmt.Errorf("resource manager: %w", err)
+	}
+	cm, err := connmgr.NewConnManager(100, 400, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return nil, fmt.Errorf("connection manager: %w", err)
+	}
+	opts := []libp2p.Option{
+		libp2p.Identity(n.repo.key),
+		libp2p.ListenAddrStrings(listen...),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Security(libp2ptls.ID, libp2ptls.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionManager(cm),
+		libp2p.UserAgent("ipfs-tube/" + Version),
+		libp2p.EnableRelay(),
+		libp2p.EnableHolePunching(),
+		libp2p.EnableAutoNATv2(),
+		libp2p.EnableNATService(),
+	}
+	if !n.cfg.Isolated {
+		opts = append(opts,
+			libp2p.NATPortMap(),
+			libp2p.EnableAutoRelayWithPeerSource(n.relayCandidates),
+		)
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("libp2p host: %w", err)
+	}
+	return h, nil
+}
+
+// relayCandidates offers DHT routing-table peers as relay candidates to
+// AutoRelay, for nodes behind NATs that hole punching cannot cross.
+func (n *Node) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInfo {
+	out := make(chan peer.AddrInfo)
+	go func() {
+		defer close(out)
+		if n.dht == nil {
+			return
+		}
+		for _, id := range n.dht.WAN.RoutingTable().ListPeers() {
+			if num == 0 {
+				return
+			}
+			ai := n.host.Peerstore().PeerInfo(id)
+			if len(ai.Addrs) == 0 {
+				continue
+			}
+			select {
+			case out <- ai:
+				num--
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+type mdnsNotifee struct{ n *Node }
+
+func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
+	if ai.ID == m.n.host.ID() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := m.n.host.Connect(ctx, ai); err != nil {
+		m.n.log.Debug("mDNS peer unreachable", "peer", ai.ID, "err", err)
+	}
+}
+
+func (n *Node) connectAll(ctx context.Context, peers []peer.AddrInfo) {
+	var wg sync.WaitGroup
+	for _, p := range peers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			if err := n.host.Connect(cctx, p); err != nil {
+				n.log.Warn("could not connect", "peer", p.ID, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (n *Node) watchReachability(ctx context.Context) {
+	sub, err := n.host.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
+	if err != nil {
+		n.log.Warn("cannot watch reachability", "err", err)
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer sub.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-sub.Out():
+				if !ok {
+					return
+				}
+				r := ev.(event.EvtLocalReachabilityChanged).Reachability
+				n.reachability.Store(int32(r))
+				n.log.Info("reachability changed", "reachability", r.String())
+			}
+		}
+	}()
+}
+
+// Reachability is what AutoNAT concluded about this node: public (others
+// can dial it), private (behind NAT; relays and hole punching help) or
+// unknown.
+func (n *Node) Reachability() network.Reachability {
+	return network.Reachability(n.reachability.Load())
+}
+
+// ID is the node's peer ID.
+func (n *Node) ID() peer.ID {
+	id, _ := peer.IDFromPrivateKey(n.repo.key)
+	return id
+}
+
+// Host is the libp2p host, nil before Start.
+func (n *Node) Host() host.Host { return n.host }
+
+// Addrs are the node's listen addresses with its peer ID
+// (/ip4/…/tcp/PORT/p2p/PEERID), nil before Start.
+func (n *Node) Addrs() []ma.Multiaddr {
+	if n.host == nil {
+		return nil
+	}
+	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()})
+	if err != nil {
+		return nil
+	}
+	return addrs
+}
+
+// Connect dials a peer and keeps it in the connection manager's good books.
+func (n *Node) Connect(ctx context.Context, ai peer.AddrInfo) error {
+	if n.host == nil {
+		return errors.New("connect: node not started")
+	}
+	if err := n.host.Connect(ctx, ai); err != nil {
+		return fmt.Errorf("connect %s: %w", ai.ID, err)
+	}
+	n.host.ConnManager().Protect(ai.ID, "explicit")
+	return nil
+}
+
+// Peers lists connected peers.
+func (n *Node) Peers() []peer.ID {
+	if n.host == nil {
+		return nil
+	}
+	return n.host.Network().Peers()
+}
+
+// RepoDir is the repo directory.
+func (n *Node) RepoDir() string { return n.cfg.Repo }
+
+// Close stops the node and releases the repo. It is safe to call twice.
+func (n *Node) Close() error {
+	n.closeOnce.Do(func() {
+		var errs []error
+		if n.cancel != nil {
+			n.cancel()
+		}
+		closers := []io.Closer{}
+		if n.mdns != nil {
+			closers = append(closers, n.mdns)
+		}
+		if n.provider != nil {
+			closers = append(closers, n.provider)
+		}
+		if n.bitswap != nil {
+			closers = append(closers, n.bitswap)
+		}
+		if n.dht != nil {
+			closers = append(closers, n.dht)
+		}
+		if n.peering != nil {
+			n.peering.Stop()
+		}
+		if n.host != nil {
+			closers = append(closers, n.host)
+		}
+		for _, c := range closers {
+			if err := c.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		n.wg.Wait()
+		if err := n.closeStores(); err != nil {
+			errs = append(errs, err)
+		}
+		n.closeErr = errors.Join(errs...)
+	})
+	return n.closeErr
+}
+
+func (n *Node) closeStores() error {
+	var err error
+	if n.pinner != nil {
+		err = n.pinner.Flush(context.Background())
+	}
+	err = errors.Join(err, n.ds.Close())
+	n.repo.close()
+	return err
+}
+
+// Version of this program, reported in the libp2p user agent.
+var Version = "0.1.0-dev"

@@ -1,0 +1,393 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/ipfs/boxo/blockservice"
+	"github.com/ipfs/boxo/ipld/merkledag"
+	ft "github.com/ipfs/boxo/ipld/unixfs"
+	blocks "github.com/ipfs/go-block-format"
+	"github.com/ipfs/go-cid"
+)
+
+// ErrNotFile is returned when a CID names something other than a UnixFS
+// file (a directory, say).
+var ErrNotFile = errors.New("not a file")
+
+// DefaultReadAhead is how many bytes beyond the cursor a File keeps
+// fetching. 32 one-MiB blocks keep bitswap's pipeline full on loopback and
+// keep several blocks in flight at 40 ms RTT.
+const DefaultReadAhead = 32 << 20
+
+// blockGetter is what a File needs to fetch blocks.
+type blockGetter interface {
+	GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error)
+}
+
+// File reads a UnixFS file with random access. Reads fetch the block under
+// the cursor and keep the next blocks (up to the read-ahead window) in
+// flight; seeking away cancels fetches outside the new window. Memory is
+// bounded by the window, whatever the file's size.
+//
+// A File is not safe for concurrent use.
+type File struct {
+	ctx       context.Context
+	cancel    context.CancelFunc
+	get       blockGetter
+	root      cid.Cid
+	size      int64
+	off       int64
+	readAhead int64
+
+	nodes map[cid.Cid]*fileNodeInfo // decoded internal nodes
+	cur   *fetch                    // the leaf under the cursor, once fetched
+
+	mu       sync.Mutex
+	inflight map[int64]*fetch // by leaf start offset
+	stats    ReadStats
+}
+
+// ReadStats counts a File's fetching, for stats lines and tests.
+type ReadStats struct {
+	BlocksFetched   int64
+	BytesFetched    int64
+	MaxInflight     int
+	CancelledBlocks int64
+}
+
+// fileNodeInfo is a decoded file node: inline data first, then children.
+type fileNodeInfo struct {
+	data     []byte
+	children []childRef
+}
+
+type childRef struct {
+	cid       cid.Cid
+	off, size int64 // relative to the parent's start
+}
+
+// leafRef locates one leaf (a block holding file bytes) in the file.
+type leafRef struct {
+	cid       cid.Cid
+	off, size int64 // absolute
+	inline    []byte
+}
+
+type fetch struct {
+	ref    leafRef
+	done   chan struct{}
+	data   []byte
+	err    error
+	cancel context.CancelFunc
+}
+
+// FileOption tunes Open.
+type FileOption func(*File)
+
+// ReadAhead sets the read-ahead window in bytes (0 disables it).
+func ReadAhead(bytes int64) FileOption { return func(f *File) { f.readAhead = bytes } }
+
+// Open returns a random-access reader over the UnixFS file c, fetching
+// blocks from peers when they are not local.
+func (n *Node) Open(ctx context.Context, c cid.Cid, opts ...FileOption) (*File, error) {
+	return openFile(ctx, blockservice.NewSession(ctx, n.bserv), c, opts...)
+}
+
+func openFile(ctx context.Context, get blockGetter, c cid.Cid, opts ...FileOption) (*File, error) {
+	fctx, cancel := context.WithCancel(ctx)
+	f := &File{
+		ctx: fctx, cancel: cancel, get: get, root: c, readAhead: DefaultReadAhead,
+		nodes: map[cid.Cid]*fileNodeInfo{}, inflight: map[int64]*fetch{},
+	}
+	for _, o := range opts {
+		o(f)
+	}
+	blk, err := get.GetBlock(ctx, c)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("open %s: %w", c, err)
+	}
+	switch c.Type() {
+	case cid.Raw:
+		f.size = int64(len(blk.RawData()))
+		f.cur = &fetch{ref: leafRef{cid: c, size: f.size}, data: blk.RawData(), done: closedChan}
+	case cid.DagProtobuf:
+		info, size, err := decodeFileNode(blk)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("open %s: %w", c, err)
+		}
+		f.size = size
+		f.nodes[c] = info
+	default:
+		cancel()
+		return nil, fmt.Errorf("open %s: codec %#x: %w", c, c.Type(), ErrNotFile)
+	}
+	return f, nil
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func decodeFileNode(blk blocks.Block) (*fileNodeInfo, int64, error) {
+	pn, err := merkledag.DecodeProtobuf(blk.RawData())
+	if err != nil {
+		return nil, 0, err
+	}
+	fsn, err := ft.FSNodeFromBytes(pn.Data())
+	if err != nil {
+		return nil, 0, err
+	}
+	switch fsn.Type() {
+	case ft.TFile, ft.TRaw:
+	default:
+		return nil, 0, fmt.Errorf("unixfs type %s: %w", fsn.Type(), ErrNotFile)
+	}
+	links := pn.Links()
+	if len(links) != fsn.NumChildren() {
+		return nil, 0, fmt.Errorf("corrupt file node: %d links, %d block sizes", len(links), fsn.NumChildren())
+	}
+	info := &fileNodeInfo{data: fsn.Data()}
+	off := int64(len(info.data))
+	for i, l := range links {
+		sz := int64(fsn.BlockSize(i))
+		info.children = append(info.children, childRef{cid: l.Cid, off: off, size: sz})
+		off += sz
+	}
+	return info, off, nil
+}
+
+// Size is the file's length in bytes.
+func (f *File) Size() int64 { return f.size }
+
+// Cid is the file's root CID.
+func (f *File) Cid() cid.Cid { return f.root }
+
+// Stats returns fetch counters so far.
+func (f *File) Stats() ReadStats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stats
+}
+
+// Seek implements io.Seeker.
+func (f *File) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += f.off
+	case io.SeekEnd:
+		offset += f.size
+	default:
+		return f.off, errors.New("seek: bad whence")
+	}
+	if offset < 0 {
+		return f.off, errors.New("seek: negative position")
+	}
+	f.off = offset
+	return offset, nil
+}
+
+// Read implements io.Reader.
+func (f *File) Read(p []byte) (int, error) {
+	if f.off >= f.size {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if f.cur == nil || f.off < f.cur.ref.off || f.off >= f.cur.ref.off+f.cur.ref.size {
+		if err := f.moveTo(f.off); err != nil {
+			return 0, err
+		}
+	}
+	nr := copy(p, f.cur.data[f.off-f.cur.ref.off:])
+	f.off += int64(nr)
+	return nr, nil
+}
+
+// ReadAt implements io.ReaderAt through Seek and Read; it moves the cursor.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return io.ReadFull(f, p)
+}
+
+// moveTo makes the leaf covering off current, starting fetches ahead of it.
+func (f *File) moveTo(off int64) error {
+	ref, err := f.locate(off)
+	if err != nil {
+		return err
+	}
+	fe := f.startFetch(ref)
+	f.prefetch(ref)
+	select {
+	case <-fe.done:
+	case <-f.ctx.Done():
+		return fmt.Errorf("read %s: %w", f.root, f.ctx.Err())
+	}
+	f.mu.Lock()
+	delete(f.inflight, ref.off)
+	f.mu.Unlock()
+	if fe.err != nil {
+		return fmt.Errorf("read %s at %d: %w", f.root, off, fe.err)
+	}
+	if int64(len(fe.data)) != ref.size {
+		return fmt.Errorf("read %s at %d: block %s holds %d bytes, parent says %d", f.root, off, ref.cid, len(fe.data), ref.size)
+	}
+	f.cur = fe
+	return nil
+}
+
+// prefetch keeps the leaves after ref within the window in flight and
+// cancels those outside it.
+func (f *File) prefetch(ref leafRef) {
+	end := ref.off + ref.size + f.readAhead
+	f.mu.Lock()
+	for off, fe := range f.inflight {
+		if off < ref.off || off >= end {
+			fe.cancel()
+			delete(f.inflight, off)
+			f.stats.CancelledBlocks++
+		}
+	}
+	f.mu.Unlock()
+	next := ref.off + ref.size
+	for next < end && next < f.size {
+		r, err := f.locate(next)
+		if err != nil {
+			return // the reader will meet the error when it gets there
+		}
+		f.startFetch(r)
+		next = r.off + r.size
+	}
+}
+
+func (f *File) startFetch(ref leafRef) *fetch {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if fe, ok := f.inflight[ref.off]; ok {
+		return fe
+	}
+	ctx, cancel := context.WithCancel(f.ctx)
+	fe := &fetch{ref: ref, done: make(chan struct{}), cancel: cancel}
+	f.inflight[ref.off] = fe
+	if len(f.inflight) > f.stats.MaxInflight {
+		f.stats.MaxInflight = len(f.inflight)
+	}
+	if ref.inline != nil || ref.size == 0 {
+		fe.data = ref.inline
+		close(fe.done)
+		return fe
+	}
+	go func() {
+		defer close(fe.done)
+		blk, err := f.get.GetBlock(ctx, ref.cid)
+		if err != nil {
+			fe.err = err
+			return
+		}
+		fe.data, fe.err = leafData(blk)
+		f.mu.Lock()
+		f.stats.BlocksFetched++
+		f.stats.BytesFetched += int64(len(blk.RawData()))
+		f.mu.Unlock()
+	}()
+	return fe
+}
+
+// leafData extracts file bytes from a leaf block.
+func leafData(blk blocks.Block) ([]byte, error) {
+	if blk.Cid().Type() == cid.Raw {
+		return blk.RawData(), nil
+	}
+	info, _, err := decodeFileNode(blk)
+	if err != nil {
+		return nil, err
+	}
+	if len(info.children) > 0 {
+		return nil, fmt.Errorf("block %s: expected a leaf", blk.Cid())
+	}
+	return info.data, nil
+}
+
+// locate walks down from the root to the leaf covering off, fetching and
+// caching internal nodes on the way.
+func (f *File) locate(off int64) (leafRef, error) {
+	if f.root.Type() == cid.Raw {
+		return f.cur.ref, nil
+	}
+	base := int64(0)
+	c := f.root
+	for depth := 0; ; depth++ {
+		if depth > 64 {
+			return leafRef{}, fmt.Errorf("read %s: DAG too deep", f.root)
+		}
+		info, err := f.node(c)
+		if err != nil {
+			return leafRef{}, err
+		}
+		if rel := off - base; rel < int64(len(info.data)) {
+			return leafRef{cid: c, off: base, size: int64(len(info.data)), inline: info.data}, nil
+		}
+		var child *childRef
+		for i := range info.children {
+			ch := &info.children[i]
+			if off-base < ch.off+ch.size {
+				child = ch
+				break
+			}
+		}
+		if child == nil {
+			return leafRef{}, fmt.Errorf("read %s: offset %d beyond node %s", f.root, off, c)
+		}
+		if child.cid.Type() == cid.Raw || child.size == 0 {
+			return leafRef{cid: child.cid, off: base + child.off, size: child.size}, nil
+		}
+		// A dag-pb child may be a leaf with inline data (files not in our
+		// profile) or another internal node; decode it to know. Such
+		// leaves are fetched one at a time here, so only raw-leaf files
+		// get the parallel read-ahead.
+		cinfo, err := f.node(child.cid)
+		if err != nil {
+			return leafRef{}, err
+		}
+		if len(cinfo.children) == 0 {
+			return leafRef{cid: child.cid, off: base + child.off, size: int64(len(cinfo.data)), inline: cinfo.data}, nil
+		}
+		base += child.off
+		c = child.cid
+	}
+}
+
+func (f *File) node(c cid.Cid) (*fileNodeInfo, error) {
+	if info, ok := f.nodes[c]; ok {
+		return info, nil
+	}
+	blk, err := f.get.GetBlock(f.ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", f.root, err)
+	}
+	info, _, err := decodeFileNode(blk)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: node %s: %w", f.root, c, err)
+	}
+	// Only internal nodes are kept (a few KiB per GiB of file); leaves with
+	// inline data would make memory grow with the file.
+	if len(info.children) > 0 {
+		f.nodes[c] = info
+	}
+	return info, nil
+}
+
+// Close cancels outstanding fetches.
+func (f *File) Close() error {
+	f.cancel()
+	return nil
+}
+
+var _ io.ReadSeekCloser = (*File)(nil)

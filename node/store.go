@@ -1,0 +1,103 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	"github.com/dgraph-io/badger/v4"
+	badgeropts "github.com/dgraph-io/badger/v4/options"
+	badger4 "github.com/ipfs/go-ds-badger4"
+)
+
+// badgerOptions tunes Badger for a store of mostly 1 MiB blocks
+// (DESIGN.md). Blocks of 64 KiB and more go to the value log, which writes
+// fast (~550 MiB/s for 1 MiB blocks here); smaller ones stay in the LSM tree
+// where compaction frees them. Value-log files are small (32 MiB) so deleted
+// blocks sit in closed files that reclaimSpace can rewrite and free, and the
+// memtables and caches are small because a desktop app must stay light.
+func badgerOptions() *badger4.Options {
+	opts := badger4.DefaultOptions
+	opts.Options = badger.DefaultOptions("").
+		WithValueThreshold(64 << 10).
+		WithValueLogFileSize(32 << 20).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(8).
+		WithBlockCacheSize(32 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithCompression(badgeropts.None).
+		WithSyncWrites(false).
+		WithLoggingLevel(badger.WARNING)
+	// go-ds-badger4's periodic value-log GC never finds work (discard stats
+	// only change in compactions, which 1 MiB blocks hardly trigger); the
+	// node calls reclaimSpace after its own GC instead.
+	opts.GcInterval = 0
+	return &opts
+}
+
+func openDatastore(repoDir string) (*badger4.Datastore, error) {
+	ds, err := badger4.NewDatastore(filepath.Join(repoDir, datastoreDir), badgerOptions())
+	if err != nil {
+		return nil, fmt.Errorf("open datastore: %w", err)
+	}
+	return ds, nil
+}
+
+// reclaimDiscardRatio: value-log files at least this dead get rewritten.
+// 0.5 left files with a quarter of dead data untouched; 0.2 freed them.
+const reclaimDiscardRatio = 0.2
+
+// reclaimPrefix cannot clash with go-ds-badger4's keys, which start with "/".
+var reclaimPrefix = []byte("!reclaim/")
+
+// reclaimSpace gives the space of deleted blocks back to the disk, with the
+// database open. Measured here: 1 GiB written, 800 MiB deleted, du went
+// from 1024 to 224 MiB in 1.2 s. Callers keep other writers away (GC holds
+// the GC lock) and never run two at once.
+func reclaimSpace(ctx context.Context, db *badger.DB) error {
+	// 1. Value-log GC never touches the newest ("head") file, so rotate
+	// it: one transaction of more than a file's worth of 1 MiB values
+	// always starts a new head. The filler also serves step 2.
+	err := db.Update(func(txn *badger.Txn) error {
+		chunk := make([]byte, 1<<20)
+		for i := int64(0); i*int64(len(chunk)) <= db.Opts().ValueLogFileSize; i++ {
+			key := append(append([]byte{}, reclaimPrefix...), strconv.FormatInt(i, 10)...)
+			if err := txn.Set(key, chunk); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reclaim: filler: %w", err)
+	}
+	// 2. Discard stats (how dead each value-log file is) are only counted
+	// in compactions. DropPrefix is the one public call that flushes the
+	// memtables and compacts L0, and it does so only when a key with the
+	// prefix exists; it also deletes the filler.
+	if err := db.DropPrefix(reclaimPrefix); err != nil {
+		return fmt.Errorf("reclaim: drop prefix: %w", err)
+	}
+	// 3. In a multi-level tree a delete marker must meet the value it
+	// hides in one compaction before the value counts as dead.
+	if err := db.Flatten(1); err != nil {
+		return fmt.Errorf("reclaim: flatten: %w", err)
+	}
+	// 4. Rewrite dead-enough files until none is left.
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		switch err := db.RunValueLogGC(reclaimDiscardRatio); {
+		case err == nil:
+		case errors.Is(err, badger.ErrNoRewrite), errors.Is(err, badger.ErrRejected):
+			return nil
+		default:
+			return fmt.Errorf("reclaim: value log GC: %w", err)
+		}
+	}
+}
