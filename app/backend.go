@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/ipfs/boxo/path"
+	"github.com/ipfs/go-cid"
+
+	"github.com/ipfs-tube/ipfs-tube/node"
+)
+
+// backend is what CLI commands need, served either by a node this process
+// opened or, through the control API, by the process holding the repo.
+type backend interface {
+	Add(ctx context.Context, name string, r io.Reader, size int64) (node.ImportResult, error)
+	// Cat opens the file t names; the reader's size is returned with it.
+	Cat(ctx context.Context, t target) (io.ReadCloser, int64, error)
+	PinAdd(ctx context.Context, t target) (cid.Cid, error)
+	PinRm(ctx context.Context, t target) (cid.Cid, error)
+	PinLs(ctx context.Context) ([]node.PinInfo, error)
+	GC(ctx context.Context) (node.GCResult, error)
+	ID(ctx context.Context) (idInfo, error)
+	Close() error
+}
+
+// idInfo is what `id` prints.
+type idInfo struct {
+	ID           string   `json:"id"`
+	Addrs        []string `json:"addrs"`
+	Reachability string   `json:"reachability"`
+	Peers        int      `json:"peers"`
+}
+
+// localBackend runs commands on a node this process holds.
+type localBackend struct {
+	n *node.Node
+}
+
+var _ backend = (*localBackend)(nil)
+
+func (b *localBackend) Add(ctx context.Context, _ string, r io.Reader, size int64) (node.ImportResult, error) {
+	opts := []node.ImportOption{}
+	if size >= 0 {
+		opts = append(opts, node.ImportSize(size))
+	}
+	return b.n.Import(ctx, r, opts...)
+}
+
+// resolve turns a target into the CID of what it names.
+func (b *localBackend) resolve(ctx context.Context, t target) (cid.Cid, error) {
+	c := t.cid
+	if t.ipns != "" {
+		p, err := b.n.ResolveName(ctx, t.ipns)
+		if err != nil {
+			return cid.Undef, err
+		}
+		ip, err := path.NewImmutablePath(p)
+		if err != nil {
+			return cid.Undef, fmt.Errorf("%s resolves to %s: %w", t, p, err)
+		}
+		c = ip.RootCid()
+		if segs := ip.Segments(); len(segs) > 2 {
+			t.path = joinPath(append(segs[2:], t.path)...)
+		}
+	}
+	if t.path == "" {
+		return c, nil
+	}
+	return b.n.ResolvePath(ctx, c, t.path)
+}
+
+func joinPath(parts ...string) string {
+	out := ""
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		if out != "" {
+			out += "/"
+		}
+		out += p
+	}
+	return out
+}
+
+func (b *localBackend) Cat(ctx context.Context, t target) (io.ReadCloser, int64, error) {
+	c, err := b.resolve(ctx, t)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := b.n.Open(ctx, c)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f, f.Size(), nil
+}
+
+func (b *localBackend) PinAdd(ctx context.Context, t target) (cid.Cid, error) {
+	c, err := b.resolve(ctx, t)
+	if err != nil {
+		return cid.Undef, err
+	}
+	return c, b.n.Pin(ctx, c)
+}
+
+func (b *localBackend) PinRm(ctx context.Context, t target) (cid.Cid, error) {
+	c, err := b.resolve(ctx, t)
+	if err != nil {
+		return cid.Undef, err
+	}
+	return c, b.n.Unpin(ctx, c)
+}
+
+func (b *localBackend) PinLs(ctx context.Context) ([]node.PinInfo, error) { return b.n.Pins(ctx) }
+
+func (b *localBackend) GC(ctx context.Context) (node.GCResult, error) { return b.n.GC(ctx) }
+
+func (b *localBackend) ID(context.Context) (idInfo, error) {
+	info := idInfo{ID: b.n.ID().String(), Peers: len(b.n.Peers()), Reachability: reachabilityWords(b.n.Reachability())}
+	for _, a := range b.n.Addrs() {
+		info.Addrs = append(info.Addrs, a.String())
+	}
+	return info, nil
+}
+
+func (b *localBackend) Close() error {
+	if err := b.n.Close(); err != nil {
+		return fmt.Errorf("close node: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,705 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	ipld "github.com/ipfs/go-ipld-format"
+	logging "github.com/ipfs/go-log/v2"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+	"github.com/spf13/cobra"
+
+	"github.com/ipfs-tube/ipfs-tube/node"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // anything else
+	exitUsage    = 2 // bad arguments: flags, CID syntax, a directory or unreadable file to add
+	exitNotFound = 3 // content not found within --timeout
+	exitRepo     = 4 // repo unavailable: held by another process, or from a newer version
+)
+
+// usageError marks errors in what the user typed.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func exitCode(err error) int {
+	var re *remoteError
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &re):
+		return re.code
+	case errors.As(err, &ue), errors.Is(err, errBadTarget), errors.Is(err, node.ErrNotFile):
+		return exitUsage
+	case errors.Is(err, context.DeadlineExceeded), ipld.IsNotFound(err):
+		return exitNotFound
+	case errors.Is(err, node.ErrRepoLocked), errors.Is(err, node.ErrRepoTooNew):
+		return exitRepo
+	}
+	return exitFailure
+}
+
+// globalFlags are accepted before or after the command name.
+type globalFlags struct {
+	repo      string
+	bootstrap string
+	peers     []string
+	gateways  string
+	isolated  bool
+	timeout   time.Duration
+	verbose   bool
+}
+
+// defaultGateways are public trustless gateways for the fallback.
+var defaultGateways = []string{"https://trustless-gateway.link", "https://ipfs.io", "https://dweb.link"}
+
+// defaultRepo is the repo in the OS's user data directory, or
+// $IPFS_TUBE_REPO.
+func defaultRepo() string {
+	if r := os.Getenv("IPFS_TUBE_REPO"); r != "" {
+		return r
+	}
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = os.Getenv("LOCALAPPDATA")
+	case "darwin":
+		if home, err := os.UserHomeDir(); err == nil {
+			base = filepath.Join(home, "Library", "Application Support")
+		}
+	default:
+		base = os.Getenv("XDG_DATA_HOME")
+		if base == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				base = filepath.Join(home, ".local", "share")
+			}
+		}
+	}
+	if base == "" {
+		base = os.TempDir()
+	}
+	return filepath.Join(base, "ipfs-tube", "repo")
+}
+
+// nodeConfig turns the flags into a node configuration.
+func (g *globalFlags) nodeConfig() (node.Config, error) {
+	cfg := node.Config{Repo: g.repo, Isolated: g.isolated}
+	switch b := strings.TrimSpace(g.bootstrap); {
+	case b == "none":
+	case b == "":
+		if !g.isolated {
+			cfg.Bootstrap = dht.GetDefaultBootstrapPeerAddrInfos()
+		}
+	default:
+		peers, err := parsePeers(strings.Split(b, ","))
+		if err != nil {
+			return cfg, usagef("--bootstrap: %w", err)
+		}
+		cfg.Bootstrap = peers
+	}
+	peers, err := parsePeers(g.peers)
+	if err != nil {
+		return cfg, usagef("--peer: %w", err)
+	}
+	cfg.Peers = peers
+	switch {
+	case !g.gatewaysSet():
+		if !g.isolated {
+			cfg.Gateways = defaultGateways
+		}
+	default:
+		for _, u := range strings.Split(g.gateways, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+					return cfg, usagef("--gateways: %q is not an http(s) URL", u)
+				}
+				cfg.Gateways = append(cfg.Gateways, u)
+			}
+		}
+	}
+	return cfg, nil
+}
+
+// gatewaysSet is true when --gateways was given, even empty (which turns
+// the fallback off).
+func (g *globalFlags) gatewaysSet() bool { return g.gateways != unsetGateways }
+
+const unsetGateways = "\x00unset"
+
+func parsePeers(addrs []string) ([]peer.AddrInfo, error) {
+	var mas []ma.Multiaddr
+	for _, s := range addrs {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", s, err)
+		}
+		if _, err := a.ValueForProtocol(ma.P_P2P); err != nil {
+			return nil, fmt.Errorf("%q has no /p2p/PEERID part", s)
+		}
+		mas = append(mas, a)
+	}
+	return peer.AddrInfosFromP2pAddrs(mas...)
+}
+
+// cli holds what every command shares.
+type cli struct {
+	g      globalFlags
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := c.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err != nil {
+		var rep reported
+		switch {
+		case errors.As(err, &rep):
+		case errors.Is(err, context.DeadlineExceeded) && c.g.timeout > 0:
+			fmt.Fprintf(stderr, "Error: not found within --timeout %s: %v\n", c.g.timeout, err)
+		case errors.Is(err, node.ErrRepoLocked):
+			fmt.Fprintf(stderr, "Error: %v (another ipfs-tube holds the repo; stop it or wait)\n", err)
+		default:
+			fmt.Fprintln(stderr, "Error:", err)
+		}
+		if code := exitCode(err); code != exitFailure || !isCobraUsage(err) {
+			return code
+		}
+		return exitUsage
+	}
+	return exitOK
+}
+
+// isCobraUsage recognises cobra's own errors about flags and arguments.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires exactly"} {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *cli) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ipfs-tube [CID or link]",
+		Short: "IPFS-Tube: watch, publish and seed video over IPFS",
+		Long: "IPFS-Tube is a desktop video player and seeding app with an embedded IPFS node.\n" +
+			"With no command it opens the app; with a CID or ipfs:// link it opens that video.",
+		Args:          cobra.MaximumNArgs(1),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			c.setupLogging()
+			return nil
+		},
+		RunE: c.runApp,
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&c.g.repo, "repo", defaultRepo(), "repo directory (created on first use; env IPFS_TUBE_REPO)")
+	pf.StringVar(&c.g.bootstrap, "bootstrap", "", "DHT bootstrap peers: none, or comma-separated multiaddrs (default: public IPFS bootstrap peers)")
+	pf.StringArrayVar(&c.g.peers, "peer", nil, "peer multiaddr to stay connected to (repeatable)")
+	pf.StringVar(&c.g.gateways, "gateways", unsetGateways, "HTTP gateways for fallback, comma-separated; empty turns fallback off")
+	pf.Lookup("gateways").DefValue = strings.Join(defaultGateways, ",")
+	pf.BoolVar(&c.g.isolated, "isolated", false, "stay on loopback: no default bootstrap peers or gateways, no mDNS, no port mapping")
+	pf.DurationVar(&c.g.timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 waits forever)")
+	pf.BoolVarP(&c.g.verbose, "verbose", "v", false, "log more")
+
+	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
+		c.idCommand(), c.daemonCommand(), c.versionCommand())
+	return root
+}
+
+func (c *cli) setupLogging() {
+	level := slog.LevelWarn
+	if c.g.verbose {
+		level = slog.LevelDebug
+	}
+	c.log = slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(c.log)
+	// boxo and libp2p log through go-log; keep them to errors, and drop
+	// the reprovider's complaints about an empty routing table (normal on
+	// an isolated or freshly started node; `id` shows the peers).
+	golog := "error"
+	if c.g.verbose {
+		golog = "info"
+	}
+	logging.SetAllLoggers(mustLevel(golog))
+	if !c.g.verbose {
+		logging.SetLogLevel("provider", "fatal")
+	}
+}
+
+func mustLevel(s string) logging.LogLevel {
+	l, err := logging.LevelFromString(s)
+	if err != nil {
+		return logging.LevelError
+	}
+	return l
+}
+
+// context returns the command's context: cancelled by SIGINT/SIGTERM and
+// bounded by --timeout.
+func (c *cli) context() (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if c.g.timeout <= 0 {
+		return ctx, stop
+	}
+	tctx, cancel := context.WithTimeout(ctx, c.g.timeout)
+	return tctx, func() { cancel(); stop() }
+}
+
+// openBackend gets a backend for the repo: the node itself when no other
+// process holds the repo, else the holder's control API. It never takes
+// the lock from another process: while the holder starts (no API yet) or
+// runs a one-shot command, it waits, up to --timeout or 30 s.
+func (c *cli) openBackend(ctx context.Context, online bool) (backend, error) {
+	cfg, err := c.g.nodeConfig()
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		n, err := node.New(ctx, cfg, node.WithLogger(c.log))
+		if err == nil {
+			if !online {
+				return &localBackend{n: n}, nil
+			}
+			if err := n.Start(ctx); err != nil {
+				n.Close()
+				return nil, err
+			}
+			return &localBackend{n: n}, nil
+		}
+		if !errors.Is(err, node.ErrRepoLocked) {
+			return nil, err
+		}
+		if cl, cerr := readControl(cfg.Repo); cerr == nil {
+			if cerr = cl.ping(ctx); cerr == nil {
+				return cl, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("repo %s is in use by another process: %w", cfg.Repo, node.ErrRepoLocked)
+		case <-deadline.C:
+			return nil, fmt.Errorf("repo %s is in use by another process that does not share it (is another ipfs-tube command running?): %w", cfg.Repo, node.ErrRepoLocked)
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *cli) addCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "add FILE...",
+		Short: "Import files (or - for stdin) and print one CID per line",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// Check every file before touching the repo, so a typo costs
+			// nothing and is reported at once.
+			for _, p := range args {
+				if err := checkAddable(p); err != nil {
+					return err
+				}
+			}
+			ctx, cancel := c.context()
+			defer cancel()
+			b, err := c.openBackend(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			var firstErr error
+			for _, p := range args {
+				res, err := c.addOne(ctx, b, p)
+				if err != nil {
+					fmt.Fprintf(c.stderr, "Error: add %s: %v\n", p, err)
+					if firstErr == nil {
+						firstErr = fmt.Errorf("add %s: %w", p, err)
+					}
+					if ctx.Err() != nil {
+						break
+					}
+					continue
+				}
+				fmt.Fprintln(c.stdout, res.Cid)
+			}
+			if firstErr != nil {
+				return reported{firstErr}
+			}
+			return nil
+		},
+	}
+}
+
+// reported wraps an error already printed, so run prints no second line.
+type reported struct{ error }
+
+func (r reported) Unwrap() error { return r.error }
+
+func checkAddable(p string) error {
+	if p == "-" {
+		return nil
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return usagef("add %s: %w", p, err)
+	}
+	if fi.IsDir() {
+		return usagef("add %s: is a directory; add takes files", p)
+	}
+	if !fi.Mode().IsRegular() {
+		return usagef("add %s: not a regular file", p)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return usagef("add %s: %w", p, err)
+	}
+	return f.Close()
+}
+
+func (c *cli) addOne(ctx context.Context, b backend, p string) (node.ImportResult, error) {
+	var r io.Reader = c.stdin
+	size := int64(-1)
+	name := "stdin"
+	if p != "-" {
+		f, err := os.Open(p)
+		if err != nil {
+			return node.ImportResult{}, usageError{err}
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			size = fi.Size()
+		}
+		r, name = f, filepath.Base(p)
+	}
+	pr := newProgressReader(r, size, name, c.stderr)
+	defer pr.finish()
+	return b.Add(ctx, name, pr, size)
+}
+
+func (c *cli) catCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "cat CID",
+		Short: "Write a file's bytes to stdout",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := parseTarget(args[0])
+			if err != nil {
+				return err
+			}
+			ctx, cancel := c.context()
+			defer cancel()
+			b, err := c.openBackend(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			return c.copyOut(ctx, b, t, c.stdout)
+		},
+	}
+}
+
+// copyOut streams t into w and checks the length, so a transfer cut short
+// is an error, not a silently short file.
+func (c *cli) copyOut(ctx context.Context, b backend, t target, w io.Writer) error {
+	rc, size, err := b.Cat(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	n, err := io.Copy(w, rc)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("fetch %s: %w", t, ctx.Err())
+		}
+		return fmt.Errorf("fetch %s: %w", t, err)
+	}
+	if size >= 0 && n != size {
+		return fmt.Errorf("fetch %s: got %d of %d bytes", t, n, size)
+	}
+	return nil
+}
+
+func (c *cli) getCommand() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "get CID -o PATH",
+		Short: "Save a file to PATH (written whole or not at all)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := parseTarget(args[0])
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = t.cid.String()
+				if t.ipns != "" {
+					out = t.ipns
+				}
+			}
+			ctx, cancel := c.context()
+			defer cancel()
+			b, err := c.openBackend(ctx, true)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			dir := filepath.Dir(out)
+			tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".part-")
+			if err != nil {
+				return usagef("get: %w", err)
+			}
+			defer os.Remove(tmp.Name())
+			if err := c.copyOut(ctx, b, t, tmp); err != nil {
+				tmp.Close()
+				return err
+			}
+			if err := tmp.Close(); err != nil {
+				return fmt.Errorf("get: %w", err)
+			}
+			if err := os.Rename(tmp.Name(), out); err != nil {
+				return fmt.Errorf("get: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the file (default: the CID, in the current directory)")
+	return cmd
+}
+
+func (c *cli) pinCommand() *cobra.Command {
+	pin := &cobra.Command{Use: "pin", Short: "Keep files in the repo (pinned files survive gc)"}
+	for _, op := range []string{"add", "rm"} {
+		pin.AddCommand(&cobra.Command{
+			Use:   op + " CID...",
+			Short: map[string]string{"add": "Fetch and pin files", "rm": "Unpin files"}[op],
+			Args:  cobra.MinimumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				var targets []target
+				for _, a := range args {
+					t, err := parseTarget(a)
+					if err != nil {
+						return err
+					}
+					targets = append(targets, t)
+				}
+				ctx, cancel := c.context()
+				defer cancel()
+				b, err := c.openBackend(ctx, op == "add")
+				if err != nil {
+					return err
+				}
+				defer b.Close()
+				for _, t := range targets {
+					f := b.PinAdd
+					if op == "rm" {
+						f = b.PinRm
+					}
+					id, err := f(ctx, t)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(c.stdout, id)
+				}
+				return nil
+			},
+		})
+	}
+	pin.AddCommand(&cobra.Command{
+		Use:   "ls",
+		Short: "List pins: CID and mode, one per line",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := c.context()
+			defer cancel()
+			b, err := c.openBackend(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			pins, err := b.PinLs(ctx)
+			if err != nil {
+				return err
+			}
+			for _, p := range pins {
+				fmt.Fprintf(c.stdout, "%s %s\n", p.Cid, p.Mode)
+			}
+			return nil
+		},
+	})
+	return pin
+}
+
+func (c *cli) gcCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "gc",
+		Short: "Delete blocks no pin holds and give their disk space back",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := c.context()
+			defer cancel()
+			b, err := c.openBackend(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			res, err := b.GC(ctx)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "removed %d blocks (%s)\n", res.BlocksRemoved, humanize.IBytes(uint64(res.BytesRemoved)))
+			return nil
+		},
+	}
+}
+
+func (c *cli) idCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "id",
+		Short: "Print the peer ID, then one address per line",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := c.context()
+			defer cancel()
+			b, err := c.openBackend(ctx, false)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			info, err := b.ID(ctx)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(c.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(info)
+			}
+			fmt.Fprintln(c.stdout, info.ID)
+			for _, a := range info.Addrs {
+				fmt.Fprintln(c.stdout, a)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print peer ID, addresses, reachability and peer count as JSON")
+	return cmd
+}
+
+func (c *cli) daemonCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "daemon",
+		Short: "Run the node headless until SIGINT or SIGTERM",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			n, ctl, err := c.startServing(ctx)
+			if err != nil {
+				return err
+			}
+			for _, a := range n.Addrs() {
+				fmt.Fprintf(c.stdout, "listening on %s\n", a)
+			}
+			<-ctx.Done()
+			fmt.Fprintln(c.stderr, "shutting down")
+			return errors.Join(ctl.Close(), n.Close())
+		},
+	}
+}
+
+// startServing opens the repo (failing at once if another process holds
+// it), starts the node and its control API.
+func (c *cli) startServing(ctx context.Context) (*node.Node, *controlServer, error) {
+	cfg, err := c.g.nodeConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := node.New(ctx, cfg, node.WithLogger(c.log))
+	if err != nil {
+		return nil, nil, err
+	}
+	removeStaleAPIFile(cfg.Repo)
+	if err := n.Start(ctx); err != nil {
+		n.Close()
+		return nil, nil, err
+	}
+	ctl, err := serveControl(cfg.Repo, &localBackend{n: n}, c.log)
+	if err != nil {
+		n.Close()
+		return nil, nil, err
+	}
+	return n, ctl, nil
+}
+
+func (c *cli) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintln(c.stdout, "ipfs-tube", node.Version)
+		},
+	}
+}
+
+// runApp is what runs with no command: the desktop app.
+func (c *cli) runApp(cmd *cobra.Command, args []string) error {
+	open := ""
+	if len(args) == 1 {
+		if _, err := parseTarget(args[0]); err != nil {
+			return err
+		}
+		open = args[0]
+	}
+	return c.openApp(open)
+}
+
+func reachabilityWords(r network.Reachability) string {
+	switch r {
+	case network.ReachabilityPublic:
+		return "public"
+	case network.ReachabilityPrivate:
+		return "behind NAT"
+	}
+	return "unknown"
+}

@@ -1,0 +1,426 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ipfs/go-cid"
+
+	"github.com/ipfs-tube/ipfs-tube/node"
+)
+
+// The control API lets CLI commands use a repo that a daemon or the app
+// holds. It listens on 127.0.0.1 only; every request must carry the token
+// from the repo's api-token file (readable by the repo's owner only), and
+// requests from web pages (an Origin header, a foreign Host) are refused.
+const (
+	apiFile      = "api.json"  // written when the API is ready, removed on exit
+	apiTokenFile = "api-token" // created on first serve
+	apiPrefix    = "/api/v1/"
+)
+
+// apiEndpoint is the content of api.json.
+type apiEndpoint struct {
+	Addr string `json:"addr"` // host:port on 127.0.0.1
+	PID  int    `json:"pid"`
+}
+
+// apiError is the JSON body of a failed request.
+type apiError struct {
+	Error string `json:"error"`
+	Code  int    `json:"exitCode"`
+}
+
+// controlServer serves a backend over the control API.
+type controlServer struct {
+	b     backend
+	token string
+	srv   *http.Server
+	ln    net.Listener
+	repo  string
+	log   *slog.Logger
+}
+
+// serveControl starts the control API for b on loopback and publishes its
+// address in the repo. Close it before closing b.
+func serveControl(repo string, b backend, log *slog.Logger) (*controlServer, error) {
+	token, err := ensureToken(repo)
+	if err != nil {
+		return nil, fmt.Errorf("control API: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("control API: %w", err)
+	}
+	s := &controlServer{b: b, token: token, ln: ln, repo: repo, log: log}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("control API stopped", "err", err)
+		}
+	}()
+	ep, _ := json.Marshal(apiEndpoint{Addr: ln.Addr().String(), PID: os.Getpid()})
+	if err := writeFileAtomic(filepath.Join(repo, apiFile), ep, 0o600); err != nil {
+		s.srv.Close()
+		return nil, fmt.Errorf("control API: %w", err)
+	}
+	return s, nil
+}
+
+// Addr is where the API listens.
+func (s *controlServer) Addr() string { return s.ln.Addr().String() }
+
+// Close withdraws the API's address from the repo and stops serving.
+func (s *controlServer) Close() error {
+	os.Remove(filepath.Join(s.repo, apiFile))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		return s.srv.Close()
+	}
+	return nil
+}
+
+// removeStaleAPIFile is called by the process that just took the repo
+// lock: an api.json left by a killed holder must not send clients to a
+// dead (or someone else's) port.
+func removeStaleAPIFile(repo string) {
+	os.Remove(filepath.Join(repo, apiFile))
+}
+
+func ensureToken(repo string) (string, error) {
+	path := filepath.Join(repo, apiTokenFile)
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return strings.TrimSpace(string(b)), nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", err
+	}
+	token := hex.EncodeToString(raw)
+	if err := writeFileAtomic(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Browsers send Origin on cross-site requests, and a DNS-rebinding
+	// page would arrive with its own host name.
+	if r.Header.Get("Origin") != "" || !loopbackHost(r.Host) {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	ctx := r.Context()
+	q := r.URL.Query()
+	var err error
+	switch op := strings.TrimPrefix(r.URL.Path, apiPrefix); op {
+	case "add":
+		size, perr := strconv.ParseInt(q.Get("size"), 10, 64)
+		if perr != nil {
+			size = -1
+		}
+		var res node.ImportResult
+		res, err = s.b.Add(ctx, q.Get("name"), r.Body, size)
+		if err == nil {
+			writeJSON(w, map[string]any{"cid": res.Cid.String(), "size": res.Size})
+		}
+	case "cat":
+		err = s.cat(ctx, w, q.Get("arg"))
+	case "pin/add", "pin/rm":
+		var t target
+		if t, err = parseTarget(q.Get("arg")); err == nil {
+			var c cid.Cid
+			if op == "pin/add" {
+				c, err = s.b.PinAdd(ctx, t)
+			} else {
+				c, err = s.b.PinRm(ctx, t)
+			}
+			if err == nil {
+				writeJSON(w, map[string]string{"cid": c.String()})
+			}
+		}
+	case "pin/ls":
+		var pins []node.PinInfo
+		if pins, err = s.b.PinLs(ctx); err == nil {
+			out := []map[string]string{}
+			for _, p := range pins {
+				out = append(out, map[string]string{"cid": p.Cid.String(), "mode": p.Mode})
+			}
+			writeJSON(w, out)
+		}
+	case "gc":
+		var res node.GCResult
+		if res, err = s.b.GC(ctx); err == nil {
+			writeJSON(w, res)
+		}
+	case "id":
+		var info idInfo
+		if info, err = s.b.ID(ctx); err == nil {
+			writeJSON(w, info)
+		}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		code := exitCode(err)
+		status := http.StatusInternalServerError
+		switch code {
+		case exitUsage:
+			status = http.StatusBadRequest
+		case exitNotFound:
+			status = http.StatusNotFound
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(apiError{Error: err.Error(), Code: code})
+	}
+}
+
+func (s *controlServer) cat(ctx context.Context, w http.ResponseWriter, arg string) error {
+	t, err := parseTarget(arg)
+	if err != nil {
+		return err
+	}
+	rc, size, err := s.b.Cat(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	// Past this point a failure can only cut the body short; the client
+	// notices the missing bytes against Content-Length.
+	if _, err := io.Copy(w, rc); err != nil {
+		s.log.Warn("cat cut short", "arg", arg, "err", err)
+	}
+	return nil
+}
+
+func loopbackHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// controlClient is a backend that forwards to the repo holder's API.
+type controlClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+var _ backend = (*controlClient)(nil)
+
+// dialControl reads the holder's API address and token from the repo. The
+// holder writes api.json only once it serves; until then (it is starting)
+// this waits, up to ctx's deadline or 30 s.
+func dialControl(ctx context.Context, repo string) (*controlClient, error) {
+	wait := time.NewTimer(30 * time.Second)
+	defer wait.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		c, err := readControl(repo)
+		if err == nil {
+			if err = c.ping(ctx); err == nil {
+				return c, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("the repo %s is held by another process that does not answer on its control API (%v): %w", repo, err, node.ErrRepoLocked)
+		case <-wait.C:
+			return nil, fmt.Errorf("the repo %s is held by another process that does not answer on its control API (%v): %w", repo, err, node.ErrRepoLocked)
+		case <-tick.C:
+		}
+	}
+}
+
+func readControl(repo string) (*controlClient, error) {
+	raw, err := os.ReadFile(filepath.Join(repo, apiFile))
+	if err != nil {
+		return nil, err
+	}
+	var ep apiEndpoint
+	if err := json.Unmarshal(raw, &ep); err != nil {
+		return nil, err
+	}
+	tok, err := os.ReadFile(filepath.Join(repo, apiTokenFile))
+	if err != nil {
+		return nil, err
+	}
+	return &controlClient{
+		base:  "http://" + ep.Addr + apiPrefix,
+		token: strings.TrimSpace(string(tok)),
+		http:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true}},
+	}, nil
+}
+
+func (c *controlClient) ping(ctx context.Context) error {
+	_, err := c.ID(ctx)
+	return err
+}
+
+func (c *controlClient) do(ctx context.Context, method, op string, q url.Values, body io.Reader, out any) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+op+"?"+q.Encode(), body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("control API: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		var ae apiError
+		if json.NewDecoder(resp.Body).Decode(&ae) == nil && ae.Error != "" {
+			return nil, &remoteError{msg: ae.Error, code: ae.Code}
+		}
+		return nil, fmt.Errorf("control API: %s", resp.Status)
+	}
+	if out == nil {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return nil, fmt.Errorf("control API: %w", err)
+	}
+	return nil, nil
+}
+
+// remoteError carries the holder's error and exit code to this process.
+type remoteError struct {
+	msg  string
+	code int
+}
+
+func (e *remoteError) Error() string { return e.msg }
+
+func (c *controlClient) Add(ctx context.Context, name string, r io.Reader, size int64) (node.ImportResult, error) {
+	var out struct {
+		Cid  string `json:"cid"`
+		Size int64  `json:"size"`
+	}
+	q := url.Values{"name": {name}, "size": {strconv.FormatInt(size, 10)}}
+	if _, err := c.do(ctx, http.MethodPost, "add", q, io.NopCloser(r), &out); err != nil {
+		return node.ImportResult{}, err
+	}
+	id, err := cid.Decode(out.Cid)
+	if err != nil {
+		return node.ImportResult{}, fmt.Errorf("control API: %w", err)
+	}
+	return node.ImportResult{Cid: id, Size: out.Size}, nil
+}
+
+func (c *controlClient) Cat(ctx context.Context, t target) (io.ReadCloser, int64, error) {
+	resp, err := c.do(ctx, http.MethodGet, "cat", url.Values{"arg": {t.String()}}, nil, nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	return resp.Body, resp.ContentLength, nil
+}
+
+func (c *controlClient) pin(ctx context.Context, op string, t target) (cid.Cid, error) {
+	var out struct {
+		Cid string `json:"cid"`
+	}
+	if _, err := c.do(ctx, http.MethodPost, op, url.Values{"arg": {t.String()}}, nil, &out); err != nil {
+		return cid.Undef, err
+	}
+	return cid.Decode(out.Cid)
+}
+
+func (c *controlClient) PinAdd(ctx context.Context, t target) (cid.Cid, error) {
+	return c.pin(ctx, "pin/add", t)
+}
+
+func (c *controlClient) PinRm(ctx context.Context, t target) (cid.Cid, error) {
+	return c.pin(ctx, "pin/rm", t)
+}
+
+func (c *controlClient) PinLs(ctx context.Context) ([]node.PinInfo, error) {
+	var out []struct{ Cid, Mode string }
+	if _, err := c.do(ctx, http.MethodGet, "pin/ls", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	pins := make([]node.PinInfo, 0, len(out))
+	for _, p := range out {
+		id, err := cid.Decode(p.Cid)
+		if err != nil {
+			return nil, fmt.Errorf("control API: %w", err)
+		}
+		pins = append(pins, node.PinInfo{Cid: id, Mode: p.Mode})
+	}
+	return pins, nil
+}
+
+func (c *controlClient) GC(ctx context.Context) (node.GCResult, error) {
+	var out node.GCResult
+	_, err := c.do(ctx, http.MethodPost, "gc", nil, nil, &out)
+	return out, err
+}
+
+func (c *controlClient) ID(ctx context.Context) (idInfo, error) {
+	var out idInfo
+	_, err := c.do(ctx, http.MethodGet, "id", nil, nil, &out)
+	return out, err
+}
+
+func (c *controlClient) Close() error {
+	c.http.CloseIdleConnections()
+	return nil
+}

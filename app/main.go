@@ -1,0 +1,11 @@
+// Command ipfs-tube is IPFS-Tube: a desktop video player and seeding app
+// with an embedded IPFS node. With no command it opens the app window;
+// sub-commands (add, cat, get, pin, gc, id, daemon) work from a terminal
+// and, through the control API, while the app or a daemon holds the repo.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
