@@ -294,9 +294,12 @@ func (b *balancedBuilder) add(level int, l link, emit func(blocks.Block)) error 
 		if err != nil {
 			return err
 		}
+		// Encode (via Cid and Size) before the writer goroutine sees nd:
+		// ProtoNode caches its encoding without a lock.
+		l := linkTo(nd, b.levelFileSize(nd))
 		emit(nd)
 		b.levels[level] = nil
-		if err := b.add(level+1, linkTo(nd, b.levelFileSize(nd)), emit); err != nil {
+		if err := b.add(level+1, l, emit); err != nil {
 			return err
 		}
 	}
@@ -328,9 +331,10 @@ func (b *balancedBuilder) finish(emit func(blocks.Block)) (cid.Cid, error) {
 		if err != nil {
 			return cid.Undef, err
 		}
+		l := linkTo(nd, b.levelFileSize(nd))
 		emit(nd)
 		b.levels[level] = nil
-		if err := b.add(level+1, linkTo(nd, b.levelFileSize(nd)), emit); err != nil {
+		if err := b.add(level+1, l, emit); err != nil {
 			return cid.Undef, err
 		}
 	}
@@ -343,8 +347,9 @@ func (b *balancedBuilder) finish(emit func(blocks.Block)) (cid.Cid, error) {
 	if err != nil {
 		return cid.Undef, err
 	}
+	root := nd.Cid()
 	emit(nd)
-	return nd.Cid(), nil
+	return root, nil
 }
 
 // fileNode builds an internal UnixFS file node over children.

@@ -1,0 +1,5 @@
+//go:build !(mpvcompat && cgo && !nocgo)
+
+package playback
+
+const compatShim = false
