@@ -76,10 +76,10 @@ func waitForLANPeers(t testing.TB, ctx context.Context, n *Node, want int) {
 	t.Helper()
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	for n.dht.LAN.RoutingTable().Size() < want {
+	for n.net.Load().dht.LAN.RoutingTable().Size() < want {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("LAN DHT has %d peers, want %d", n.dht.LAN.RoutingTable().Size(), want)
+			t.Fatalf("LAN DHT has %d peers, want %d", n.net.Load().dht.LAN.RoutingTable().Size(), want)
 		case <-tick.C:
 		}
 	}

@@ -84,7 +84,24 @@ type Node struct {
 	gcLocker   blockstore.GCLocker
 	pinner     pin.Pinner
 
-	// Set by Start; read-only afterwards.
+	// Before Start, reads see local blocks only.
+	offlineServ blockservice.BlockService
+	offlineDAG  ipld.DAGService
+
+	// net holds the online parts once Start has finished building them;
+	// the atomic pointer makes them safe to read from any goroutine.
+	net atomic.Pointer[online]
+
+	started      atomic.Bool
+	reachability atomic.Int32
+	cancel       context.CancelFunc
+	wg           sync.WaitGroup
+	closeOnce    sync.Once
+	closeErr     error
+}
+
+// online is what Start adds: the network and the services on top of it.
+type online struct {
 	host     host.Host
 	dht      *dual.DHT
 	bitswap  *bitswap.Bitswap
@@ -94,13 +111,22 @@ type Node struct {
 	mdns     mdns.Service
 	bserv    blockservice.BlockService
 	dag      ipld.DAGService
+}
 
-	started      atomic.Bool
-	reachability atomic.Int32
-	cancel       context.CancelFunc
-	wg           sync.WaitGroup
-	closeOnce    sync.Once
-	closeErr     error
+// blockService fetches from peers once online, else serves local blocks.
+func (n *Node) blockService() blockservice.BlockService {
+	if on := n.net.Load(); on != nil {
+		return on.bserv
+	}
+	return n.offlineServ
+}
+
+// dagService is blockService's DAG view.
+func (n *Node) dagService() ipld.DAGService {
+	if on := n.net.Load(); on != nil {
+		return on.dag
+	}
+	return n.offlineDAG
 }
 
 // New opens (creating if needed) the repo in cfg.Repo and takes its lock.
@@ -127,9 +153,9 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 	// Identity CIDs carry their data inline; the id store answers them
 	// without touching Badger.
 	n.blockstore = blockstore.NewIdStore(blockstore.NewBlockstore(ds))
-	n.bserv = blockservice.New(n.blockstore, offline.Exchange(n.blockstore))
-	n.dag = merkledag.NewDAGService(n.bserv)
-	n.pinner, err = dspinner.New(ctx, ds, n.dag)
+	n.offlineServ = blockservice.New(n.blockstore, offline.Exchange(n.blockstore))
+	n.offlineDAG = merkledag.NewDAGService(n.offlineServ)
+	n.pinner, err = dspinner.New(ctx, ds, n.offlineDAG)
 	if err != nil {
 		n.closeStores()
 		return nil, fmt.Errorf("node.New: pins: %w", err)
@@ -145,20 +171,23 @@ func (n *Node) Start(ctx context.Context) error {
 	}
 	life, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
-	if err := n.startNetwork(ctx, life); err != nil {
+	on := &online{}
+	if err := n.startNetwork(ctx, life, on); err != nil {
 		cancel()
+		on.close()
 		return fmt.Errorf("node.Start: %w", err)
 	}
+	n.net.Store(on)
 	return nil
 }
 
-func (n *Node) startNetwork(ctx, life context.Context) error {
-	h, err := n.newHost()
+func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
+	h, err := n.newHost(on)
 	if err != nil {
 		return err
 	}
-	n.host = h
-	n.watchReachability(life)
+	on.host = h
+	n.watchReachability(life, h)
 
 	validator := record.NamespacedValidator{
 		"pk":   record.PublicKeyValidator{},
@@ -172,7 +201,7 @@ func (n *Node) startNetwork(ctx, life context.Context) error {
 		mode = dht.ModeServer
 		lanOpts = append(lanOpts, dht.AddressFilter(nil))
 	}
-	n.dht, err = dual.New(h,
+	on.dht, err = dual.New(h,
 		dual.DHTOption(
 			dht.Mode(mode),
 			dht.Datastore(n.ds),
@@ -186,20 +215,20 @@ func (n *Node) startNetwork(ctx, life context.Context) error {
 		return fmt.Errorf("dht: %w", err)
 	}
 
-	n.bitswap = bitswap.New(life, bsnet.NewFromIpfsHost(h), n.dht, n.blockstore,
+	on.bitswap = bitswap.New(life, bsnet.NewFromIpfsHost(h), on.dht, n.blockstore,
 		bitswap.MaxOutstandingBytesPerPeer(16<<20),
 		bitswap.ProviderSearchDelay(time.Second),
 		bitswap.SetSendDontHaves(true),
 	)
-	n.bserv = blockservice.New(n.blockstore, n.bitswap)
-	n.dag = merkledag.NewDAGService(n.bserv)
+	on.bserv = blockservice.New(n.blockstore, on.bitswap)
+	on.dag = merkledag.NewDAGService(on.bserv)
 
-	n.names, err = namesys.NewNameSystem(n.dht, namesys.WithDatastore(n.ds))
+	on.names, err = namesys.NewNameSystem(on.dht, namesys.WithDatastore(n.ds))
 	if err != nil {
 		return fmt.Errorf("namesys: %w", err)
 	}
-	n.provider, err = provider.New(n.ds,
-		provider.Online(n.dht),
+	on.provider, err = provider.New(n.ds,
+		provider.Online(on.dht),
 		provider.KeyProvider(n.pinnedRoots),
 		provider.ReproviderInterval(22*time.Hour),
 	)
@@ -207,31 +236,31 @@ func (n *Node) startNetwork(ctx, life context.Context) error {
 		return fmt.Errorf("provider: %w", err)
 	}
 
-	n.peering = peering.NewPeeringService(h)
+	on.peering = peering.NewPeeringService(h)
 	for _, p := range n.cfg.Peers {
-		n.peering.AddPeer(p)
+		on.peering.AddPeer(p)
 	}
-	if err := n.peering.Start(); err != nil {
+	if err := on.peering.Start(); err != nil {
 		return fmt.Errorf("peering: %w", err)
 	}
 	if !n.cfg.Isolated {
-		n.mdns = mdns.NewMdnsService(h, "", mdnsNotifee{n})
-		if err := n.mdns.Start(); err != nil {
+		on.mdns = mdns.NewMdnsService(h, "", mdnsNotifee{n, h})
+		if err := on.mdns.Start(); err != nil {
 			n.log.Warn("mDNS discovery off", "err", err)
-			n.mdns = nil
+			on.mdns = nil
 		}
 	}
 	// Connect to bootstrap peers and explicit peers before the DHT's first
 	// refresh, so a fresh node is useful at once.
-	n.connectAll(ctx, append(append([]peer.AddrInfo{}, n.cfg.Bootstrap...), n.cfg.Peers...))
-	if err := n.dht.Bootstrap(life); err != nil {
+	n.connectAll(ctx, h, append(append([]peer.AddrInfo{}, n.cfg.Bootstrap...), n.cfg.Peers...))
+	if err := on.dht.Bootstrap(life); err != nil {
 		return fmt.Errorf("dht bootstrap: %w", err)
 	}
 	n.log.Info("node started", "peer", h.ID(), "addrs", h.Addrs())
 	return nil
 }
 
-func (n *Node) newHost() (host.Host, error) {
+func (n *Node) newHost(on *online) (host.Host, error) {
 	listenHost4, listenHost6 := "0.0.0.0", "::"
 	if n.cfg.Isolated {
 		listenHost4, listenHost6 = "127.0.0.1", ""
@@ -285,7 +314,7 @@ func (n *Node) newHost() (host.Host, error) {
 	if !n.cfg.Isolated {
 		opts = append(opts,
 			libp2p.NATPortMap(),
-			libp2p.EnableAutoRelayWithPeerSource(n.relayCandidates),
+			libp2p.EnableAutoRelayWithPeerSource(on.relayCandidates),
 		)
 	}
 	h, err := libp2p.New(opts...)
@@ -297,18 +326,18 @@ func (n *Node) newHost() (host.Host, error) {
 
 // relayCandidates offers DHT routing-table peers as relay candidates to
 // AutoRelay, for nodes behind NATs that hole punching cannot cross.
-func (n *Node) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInfo {
+func (on *online) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInfo {
 	out := make(chan peer.AddrInfo)
 	go func() {
 		defer close(out)
-		if n.dht == nil {
+		if on.dht == nil {
 			return
 		}
-		for _, id := range n.dht.WAN.RoutingTable().ListPeers() {
+		for _, id := range on.dht.WAN.RoutingTable().ListPeers() {
 			if num == 0 {
 				return
 			}
-			ai := n.host.Peerstore().PeerInfo(id)
+			ai := on.host.Peerstore().PeerInfo(id)
 			if len(ai.Addrs) == 0 {
 				continue
 			}
@@ -323,20 +352,23 @@ func (n *Node) relayCandidates(ctx context.Context, num int) <-chan peer.AddrInf
 	return out
 }
 
-type mdnsNotifee struct{ n *Node }
+type mdnsNotifee struct {
+	n *Node
+	h host.Host
+}
 
 func (m mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
-	if ai.ID == m.n.host.ID() {
+	if ai.ID == m.h.ID() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := m.n.host.Connect(ctx, ai); err != nil {
+	if err := m.h.Connect(ctx, ai); err != nil {
 		m.n.log.Debug("mDNS peer unreachable", "peer", ai.ID, "err", err)
 	}
 }
 
-func (n *Node) connectAll(ctx context.Context, peers []peer.AddrInfo) {
+func (n *Node) connectAll(ctx context.Context, h host.Host, peers []peer.AddrInfo) {
 	var wg sync.WaitGroup
 	for _, p := range peers {
 		wg.Add(1)
@@ -344,7 +376,7 @@ func (n *Node) connectAll(ctx context.Context, peers []peer.AddrInfo) {
 			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			defer cancel()
-			if err := n.host.Connect(cctx, p); err != nil {
+			if err := h.Connect(cctx, p); err != nil {
 				n.log.Warn("could not connect", "peer", p.ID, "err", err)
 			}
 		}()
@@ -352,8 +384,8 @@ func (n *Node) connectAll(ctx context.Context, peers []peer.AddrInfo) {
 	wg.Wait()
 }
 
-func (n *Node) watchReachability(ctx context.Context) {
-	sub, err := n.host.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
+func (n *Node) watchReachability(ctx context.Context, h host.Host) {
+	sub, err := h.EventBus().Subscribe(new(event.EvtLocalReachabilityChanged))
 	if err != nil {
 		n.log.Warn("cannot watch reachability", "err", err)
 		return
@@ -392,15 +424,21 @@ func (n *Node) ID() peer.ID {
 }
 
 // Host is the libp2p host, nil before Start.
-func (n *Node) Host() host.Host { return n.host }
+func (n *Node) Host() host.Host {
+	if on := n.net.Load(); on != nil {
+		return on.host
+	}
+	return nil
+}
 
 // Addrs are the node's listen addresses with its peer ID
 // (/ip4/…/tcp/PORT/p2p/PEERID), nil before Start.
 func (n *Node) Addrs() []ma.Multiaddr {
-	if n.host == nil {
+	h := n.Host()
+	if h == nil {
 		return nil
 	}
-	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: n.host.ID(), Addrs: n.host.Addrs()})
+	addrs, err := peer.AddrInfoToP2pAddrs(&peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()})
 	if err != nil {
 		return nil
 	}
@@ -409,22 +447,24 @@ func (n *Node) Addrs() []ma.Multiaddr {
 
 // Connect dials a peer and keeps it in the connection manager's good books.
 func (n *Node) Connect(ctx context.Context, ai peer.AddrInfo) error {
-	if n.host == nil {
+	h := n.Host()
+	if h == nil {
 		return errors.New("connect: node not started")
 	}
-	if err := n.host.Connect(ctx, ai); err != nil {
+	if err := h.Connect(ctx, ai); err != nil {
 		return fmt.Errorf("connect %s: %w", ai.ID, err)
 	}
-	n.host.ConnManager().Protect(ai.ID, "explicit")
+	h.ConnManager().Protect(ai.ID, "explicit")
 	return nil
 }
 
 // Peers lists connected peers.
 func (n *Node) Peers() []peer.ID {
-	if n.host == nil {
+	h := n.Host()
+	if h == nil {
 		return nil
 	}
-	return n.host.Network().Peers()
+	return h.Network().Peers()
 }
 
 // RepoDir is the repo directory.
@@ -437,29 +477,8 @@ func (n *Node) Close() error {
 		if n.cancel != nil {
 			n.cancel()
 		}
-		closers := []io.Closer{}
-		if n.mdns != nil {
-			closers = append(closers, n.mdns)
-		}
-		if n.provider != nil {
-			closers = append(closers, n.provider)
-		}
-		if n.bitswap != nil {
-			closers = append(closers, n.bitswap)
-		}
-		if n.dht != nil {
-			closers = append(closers, n.dht)
-		}
-		if n.peering != nil {
-			n.peering.Stop()
-		}
-		if n.host != nil {
-			closers = append(closers, n.host)
-		}
-		for _, c := range closers {
-			if err := c.Close(); err != nil {
-				errs = append(errs, err)
-			}
+		if on := n.net.Load(); on != nil {
+			errs = append(errs, on.close())
 		}
 		n.wg.Wait()
 		if err := n.closeStores(); err != nil {
@@ -482,3 +501,33 @@ func (n *Node) closeStores() error {
 
 // Version of this program, reported in the libp2p user agent.
 var Version = "0.1.0-dev"
+
+// close stops whatever parts were built, newest first.
+func (on *online) close() error {
+	var closers []io.Closer
+	if on.mdns != nil {
+		closers = append(closers, on.mdns)
+	}
+	if on.provider != nil {
+		closers = append(closers, on.provider)
+	}
+	if on.bitswap != nil {
+		closers = append(closers, on.bitswap)
+	}
+	if on.dht != nil {
+		closers = append(closers, on.dht)
+	}
+	if on.peering != nil {
+		on.peering.Stop()
+	}
+	if on.host != nil {
+		closers = append(closers, on.host)
+	}
+	var errs []error
+	for _, c := range closers {
+		if err := c.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

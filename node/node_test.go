@@ -417,11 +417,40 @@ func TestRepoLockedAndTooNew(t *testing.T) {
 
 func TestOpenMissingBlockTimesOut(t *testing.T) {
 	n := newTestNode(t)
-	c, _ := cid.Decode("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvykv")
+	// sha256 of "nobody has this" as a raw CID.
+	c, _ := cid.Decode("bafkreiemqpndzewx4bioklzfvhtiegsfny5fxuc3nkjk2vmcpjxiammsti")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	_, err := n.Open(ctx, c)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("open of a CID nobody has: %v, want deadline exceeded", err)
+	}
+}
+
+func TestPinFetchesFromPeers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a, b := newTestNode(t), newTestNode(t)
+	res, err := a.Import(ctx, newRandomReader(8, 5<<20+3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Connect(ctx, addrInfoOver(t, a, ma.P_TCP)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Pin(ctx, res.Cid); err != nil {
+		t.Fatal(err)
+	}
+	a.Close() // b must now have every block itself
+	if _, err := b.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f, err := b.Open(ctx, res.Cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if sha256Of(t, f) != sha256Of(t, newRandomReader(8, 5<<20+3)) {
+		t.Fatal("pinned copy differs")
 	}
 }

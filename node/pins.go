@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ipfs/boxo/ipld/merkledag"
 	pin "github.com/ipfs/boxo/pinning/pinner"
 	"github.com/ipfs/go-cid"
 )
@@ -18,18 +19,12 @@ type PinInfo struct {
 // pins it recursively, then announces it to the DHT.
 func (n *Node) Pin(ctx context.Context, c cid.Cid) error {
 	defer n.gcLocker.PinLock(ctx).Unlock(ctx)
-	nd, err := n.dag.Get(ctx, c)
-	if err != nil {
+	// The pinner only sees local blocks; fetch the whole DAG first (from
+	// peers once online). The pin lock keeps GC off the fresh blocks.
+	if err := merkledag.FetchGraph(ctx, c, n.dagService()); err != nil {
 		return fmt.Errorf("pin %s: %w", c, err)
 	}
-	if err := n.pinner.Pin(ctx, nd, true, ""); err != nil {
-		return fmt.Errorf("pin %s: %w", c, err)
-	}
-	if err := n.pinner.Flush(ctx); err != nil {
-		return fmt.Errorf("pin %s: %w", c, err)
-	}
-	n.announce(ctx, c)
-	return nil
+	return n.pinRecursive(ctx, c)
 }
 
 // pinRecursive records a recursive pin for a DAG known to be complete
@@ -48,10 +43,11 @@ func (n *Node) pinRecursive(ctx context.Context, c cid.Cid) error {
 // announce queues c for providing when the node is online; offline, the
 // reprovider picks pinned roots up at its next run.
 func (n *Node) announce(ctx context.Context, c cid.Cid) {
-	if n.provider == nil {
+	on := n.net.Load()
+	if on == nil {
 		return
 	}
-	if err := n.provider.Provide(ctx, c, true); err != nil {
+	if err := on.provider.Provide(ctx, c, true); err != nil {
 		n.log.Warn("provide failed", "cid", c, "err", err)
 	}
 }

@@ -94,7 +94,7 @@ func ReadAhead(bytes int64) FileOption { return func(f *File) { f.readAhead = by
 // Open returns a random-access reader over the UnixFS file c, fetching
 // blocks from peers when they are not local.
 func (n *Node) Open(ctx context.Context, c cid.Cid, opts ...FileOption) (*File, error) {
-	return openFile(ctx, blockservice.NewSession(ctx, n.bserv), c, opts...)
+	return openFile(ctx, blockservice.NewSession(ctx, n.blockService()), c, opts...)
 }
 
 func openFile(ctx context.Context, get blockGetter, c cid.Cid, opts ...FileOption) (*File, error) {

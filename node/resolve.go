@@ -29,7 +29,7 @@ func (n *Node) ResolvePath(ctx context.Context, root cid.Cid, subpath string) (c
 	if err != nil {
 		return cid.Undef, fmt.Errorf("resolve %s: %w", p, err)
 	}
-	fc := bsfetcher.NewFetcherConfig(n.bserv)
+	fc := bsfetcher.NewFetcherConfig(n.blockService())
 	fc.PrototypeChooser = dagpb.AddSupportToChooser(bsfetcher.DefaultPrototypeChooser)
 	r := resolver.NewBasicResolver(fc.WithReifier(unixfsnode.Reify))
 	c, _, err := r.ResolveToLastNode(ctx, ip)
