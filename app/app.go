@@ -1,8 +1,48 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
-// openApp opens the desktop window; with open set, on that video.
+	"github.com/ipfs-tube/ipfs-tube/node"
+)
+
+// openApp opens the desktop window on the repo; with open set, on that
+// video. The window shows before the node has started; once it has, the
+// control API serves CLI commands for as long as the window is open.
 func (c *cli) openApp(open string) error {
-	return errors.New("the desktop window is not built yet")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := c.g.nodeConfig()
+	if err != nil {
+		return err
+	}
+	n, err := node.New(ctx, cfg, node.WithLogger(c.log))
+	if errors.Is(err, node.ErrRepoLocked) {
+		return fmt.Errorf("IPFS-Tube is already running on %s (a daemon or another window); stop it first: %w", cfg.Repo, err)
+	}
+	if err != nil {
+		return err
+	}
+	removeStaleAPIFile(cfg.Repo)
+	var ctl *controlServer
+	start := func(ctx context.Context) error {
+		if err := n.Start(ctx); err != nil {
+			return err
+		}
+		var err error
+		ctl, err = serveControl(cfg.Repo, &localBackend{n: n}, c.log)
+		return err
+	}
+	// runGUI returns only after start has returned, so ctl is settled.
+	guiErr := runGUI(ctx, n, start, open)
+	var ctlErr error
+	if ctl != nil {
+		ctlErr = ctl.Close()
+	}
+	return errors.Join(guiErr, ctlErr, n.Close())
 }

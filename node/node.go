@@ -219,6 +219,7 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 		bitswap.MaxOutstandingBytesPerPeer(16<<20),
 		bitswap.ProviderSearchDelay(time.Second),
 		bitswap.SetSendDontHaves(true),
+		bitswap.SetSimulateDontHavesOnTimeout(false),
 	)
 	on.bserv = blockservice.New(n.blockstore, on.bitswap)
 	on.dag = merkledag.NewDAGService(on.bserv)

@@ -98,6 +98,9 @@ func transferSize() int64 {
 	if raceEnabled {
 		return 64 << 20
 	}
+	if os.Getenv("XFER_GIB") != "" {
+		return 1 << 30
+	}
 	return 256 << 20
 }
 
