@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"net"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -455,5 +458,47 @@ func TestPinFetchesFromPeers(t *testing.T) {
 	defer f.Close()
 	if sha256Of(t, f) != sha256Of(t, newRandomReader(8, 5<<20+3)) {
 		t.Fatal("pinned copy differs")
+	}
+}
+
+// TestTakenPortFallsBack: the repo remembers its ports; when one is taken
+// at start the node listens on a random one and says so in the log.
+func TestTakenPortFallsBack(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "repo")
+	if err := InitRepo(repo); err != nil {
+		t.Fatal(err)
+	}
+	r, err := openRepo(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := r.cfg.TCPPort
+	r.close()
+	if port == 0 {
+		t.Fatal("new repo has no TCP port")
+	}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var logs bytes.Buffer
+	ctx := context.Background()
+	n, err := New(ctx, Config{Repo: repo, Isolated: true}, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range n.Host().Addrs() {
+		if p, err := a.ValueForProtocol(ma.P_TCP); err == nil && p == fmt.Sprint(port) {
+			t.Fatalf("listening on the taken port %d: %s", port, a)
+		}
+	}
+	addrInfoOver(t, n, ma.P_TCP) // fails the test when there is no TCP address at all
+	if !strings.Contains(logs.String(), "port taken") || !strings.Contains(logs.String(), fmt.Sprint(port)) {
+		t.Fatalf("log does not mention the taken port %d:\n%s", port, logs.String())
 	}
 }
