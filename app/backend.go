@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
@@ -14,7 +15,8 @@ import (
 // backend is what CLI commands need, served either by a node this process
 // opened or, through the control API, by the process holding the repo.
 type backend interface {
-	Add(ctx context.Context, name string, r io.Reader, size int64) (node.ImportResult, error)
+	// Add imports src, reporting bytes done and the total (-1 unknown).
+	Add(ctx context.Context, src addSource, progress func(done, total int64)) (node.ImportResult, error)
 	// Cat opens the file t names; the reader's size is returned with it.
 	Cat(ctx context.Context, t target) (io.ReadCloser, int64, error)
 	PinAdd(ctx context.Context, t target) (cid.Cid, error)
@@ -23,6 +25,15 @@ type backend interface {
 	GC(ctx context.Context) (node.GCResult, error)
 	ID(ctx context.Context) (idInfo, error)
 	Close() error
+}
+
+// addSource is what to import: a regular file by absolute path (which the
+// repo holder reads itself, saving a copy through the control API), or a
+// stream such as stdin.
+type addSource struct {
+	path string
+	r    io.Reader
+	size int64 // -1 when unknown
 }
 
 // idInfo is what `id` prints.
@@ -40,10 +51,22 @@ type localBackend struct {
 
 var _ backend = (*localBackend)(nil)
 
-func (b *localBackend) Add(ctx context.Context, _ string, r io.Reader, size int64) (node.ImportResult, error) {
-	opts := []node.ImportOption{}
-	if size >= 0 {
-		opts = append(opts, node.ImportSize(size))
+func (b *localBackend) Add(ctx context.Context, src addSource, progress func(done, total int64)) (node.ImportResult, error) {
+	r := src.r
+	if src.path != "" {
+		f, err := os.Open(src.path)
+		if err != nil {
+			return node.ImportResult{}, usageError{err}
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			return node.ImportResult{}, usagef("%s: not a regular file", src.path)
+		}
+		r = f
+	}
+	opts := []node.ImportOption{node.ImportProgress(progress)}
+	if src.size >= 0 {
+		opts = append(opts, node.ImportSize(src.size))
 	}
 	return b.n.Import(ctx, r, opts...)
 }

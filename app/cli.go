@@ -339,32 +339,27 @@ func (c *cli) addCommand() *cobra.Command {
 					return err
 				}
 			}
-			ctx, cancel := c.context()
-			defer cancel()
-			b, err := c.openBackend(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			var firstErr error
-			for _, p := range args {
-				res, err := c.addOne(ctx, b, p)
-				if err != nil {
-					fmt.Fprintf(c.stderr, "Error: add %s: %v\n", p, err)
-					if firstErr == nil {
-						firstErr = fmt.Errorf("add %s: %w", p, err)
+			return c.withBackend(false, func(ctx context.Context, b backend) error {
+				var firstErr error
+				for _, p := range args {
+					res, err := c.addOne(ctx, b, p)
+					if err != nil {
+						fmt.Fprintf(c.stderr, "Error: add %s: %v\n", p, err)
+						if firstErr == nil {
+							firstErr = fmt.Errorf("add %s: %w", p, err)
+						}
+						if ctx.Err() != nil {
+							break
+						}
+						continue
 					}
-					if ctx.Err() != nil {
-						break
-					}
-					continue
+					fmt.Fprintln(c.stdout, res.Cid)
 				}
-				fmt.Fprintln(c.stdout, res.Cid)
-			}
-			if firstErr != nil {
-				return reported{firstErr}
-			}
-			return nil
+				if firstErr != nil {
+					return reported{firstErr}
+				}
+				return nil
+			})
 		},
 	}
 }
@@ -396,23 +391,22 @@ func checkAddable(p string) error {
 }
 
 func (c *cli) addOne(ctx context.Context, b backend, p string) (node.ImportResult, error) {
-	var r io.Reader = c.stdin
-	size := int64(-1)
+	src := addSource{r: c.stdin, size: -1}
 	name := "stdin"
 	if p != "-" {
-		f, err := os.Open(p)
+		abs, err := filepath.Abs(p)
 		if err != nil {
 			return node.ImportResult{}, usageError{err}
 		}
-		defer f.Close()
-		if fi, err := f.Stat(); err == nil {
-			size = fi.Size()
+		src = addSource{path: abs, size: -1}
+		if fi, err := os.Stat(abs); err == nil {
+			src.size = fi.Size()
 		}
-		r, name = f, filepath.Base(p)
+		name = filepath.Base(p)
 	}
-	pr := newProgressReader(r, size, name, c.stderr)
-	defer pr.finish()
-	return b.Add(ctx, name, pr, size)
+	pp := newProgressPrinter(name, c.stderr)
+	defer pp.finish()
+	return b.Add(ctx, src, pp.update)
 }
 
 func (c *cli) catCommand() *cobra.Command {
@@ -425,14 +419,9 @@ func (c *cli) catCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := c.context()
-			defer cancel()
-			b, err := c.openBackend(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			return c.copyOut(ctx, b, t, c.stdout)
+			return c.withBackend(true, func(ctx context.Context, b backend) error {
+				return c.copyOut(ctx, b, t, c.stdout)
+			})
 		},
 	}
 }
@@ -475,30 +464,25 @@ func (c *cli) getCommand() *cobra.Command {
 					out = t.ipns
 				}
 			}
-			ctx, cancel := c.context()
-			defer cancel()
-			b, err := c.openBackend(ctx, true)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			dir := filepath.Dir(out)
-			tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".part-")
-			if err != nil {
-				return usagef("get: %w", err)
-			}
-			defer os.Remove(tmp.Name())
-			if err := c.copyOut(ctx, b, t, tmp); err != nil {
-				tmp.Close()
-				return err
-			}
-			if err := tmp.Close(); err != nil {
-				return fmt.Errorf("get: %w", err)
-			}
-			if err := os.Rename(tmp.Name(), out); err != nil {
-				return fmt.Errorf("get: %w", err)
-			}
-			return nil
+			return c.withBackend(true, func(ctx context.Context, b backend) error {
+				dir := filepath.Dir(out)
+				tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".part-")
+				if err != nil {
+					return usagef("get: %w", err)
+				}
+				defer os.Remove(tmp.Name())
+				if err := c.copyOut(ctx, b, t, tmp); err != nil {
+					tmp.Close()
+					return err
+				}
+				if err := tmp.Close(); err != nil {
+					return fmt.Errorf("get: %w", err)
+				}
+				if err := os.Rename(tmp.Name(), out); err != nil {
+					return fmt.Errorf("get: %w", err)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the file (default: the CID, in the current directory)")
@@ -548,21 +532,16 @@ func (c *cli) pinCommand() *cobra.Command {
 		Short: "List pins: CID and mode, one per line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := c.context()
-			defer cancel()
-			b, err := c.openBackend(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			pins, err := b.PinLs(ctx)
-			if err != nil {
-				return err
-			}
-			for _, p := range pins {
-				fmt.Fprintf(c.stdout, "%s %s\n", p.Cid, p.Mode)
-			}
-			return nil
+			return c.withBackend(false, func(ctx context.Context, b backend) error {
+				pins, err := b.PinLs(ctx)
+				if err != nil {
+					return err
+				}
+				for _, p := range pins {
+					fmt.Fprintf(c.stdout, "%s %s\n", p.Cid, p.Mode)
+				}
+				return nil
+			})
 		},
 	})
 	return pin
@@ -574,19 +553,14 @@ func (c *cli) gcCommand() *cobra.Command {
 		Short: "Delete blocks no pin holds and give their disk space back",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := c.context()
-			defer cancel()
-			b, err := c.openBackend(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			res, err := b.GC(ctx)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.stdout, "removed %d blocks (%s)\n", res.BlocksRemoved, humanize.IBytes(uint64(res.BytesRemoved)))
-			return nil
+			return c.withBackend(false, func(ctx context.Context, b backend) error {
+				res, err := b.GC(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "removed %d blocks (%s)\n", res.BlocksRemoved, humanize.IBytes(uint64(res.BytesRemoved)))
+				return nil
+			})
 		},
 	}
 }
@@ -598,27 +572,22 @@ func (c *cli) idCommand() *cobra.Command {
 		Short: "Print the peer ID, then one address per line",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := c.context()
-			defer cancel()
-			b, err := c.openBackend(ctx, false)
-			if err != nil {
-				return err
-			}
-			defer b.Close()
-			info, err := b.ID(ctx)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				enc := json.NewEncoder(c.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(info)
-			}
-			fmt.Fprintln(c.stdout, info.ID)
-			for _, a := range info.Addrs {
-				fmt.Fprintln(c.stdout, a)
-			}
-			return nil
+			return c.withBackend(false, func(ctx context.Context, b backend) error {
+				info, err := b.ID(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(c.stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(info)
+				}
+				fmt.Fprintln(c.stdout, info.ID)
+				for _, a := range info.Addrs {
+					fmt.Fprintln(c.stdout, a)
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print peer ID, addresses, reachability and peer count as JSON")
@@ -702,4 +671,17 @@ func reachabilityWords(r network.Reachability) string {
 		return "behind NAT"
 	}
 	return "unknown"
+}
+
+// withBackend runs fn with the command's context and a backend for the
+// repo (online: the node may fetch from peers), closing it afterwards.
+func (c *cli) withBackend(online bool, fn func(ctx context.Context, b backend) error) error {
+	ctx, cancel := c.context()
+	defer cancel()
+	b, err := c.openBackend(ctx, online)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	return fn(ctx, b)
 }

@@ -255,6 +255,10 @@ func TestDaemonSharesRepoThroughControlAPI(t *testing.T) {
 	if got := mustRun(t, repo, "cat", c); got != string(data) {
 		t.Fatal("cat through the daemon gave different bytes")
 	}
+	// A stream (stdin) goes through the API as the request body.
+	if r := runCLI(t, repo, bytes.NewReader(data), "add", "-"); strings.TrimSpace(r.stdout) != c {
+		t.Fatalf("add - through the daemon: %q, %s; want %s", r.stdout, r.stderr, c)
+	}
 	if ls := mustRun(t, repo, "pin", "ls"); ls != c+" recursive\n" {
 		t.Fatalf("pin ls through the daemon: %q", ls)
 	}

@@ -156,15 +156,7 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch op := strings.TrimPrefix(r.URL.Path, apiPrefix); op {
 	case "add":
-		size, perr := strconv.ParseInt(q.Get("size"), 10, 64)
-		if perr != nil {
-			size = -1
-		}
-		var res node.ImportResult
-		res, err = s.b.Add(ctx, q.Get("name"), r.Body, size)
-		if err == nil {
-			writeJSON(w, map[string]any{"cid": res.Cid.String(), "size": res.Size})
-		}
+		err = s.add(ctx, w, r, q)
 	case "cat":
 		err = s.cat(ctx, w, q.Get("arg"))
 	case "pin/add", "pin/rm":
@@ -216,6 +208,53 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(apiError{Error: err.Error(), Code: code})
 	}
+}
+
+// add imports a file the client names by path, or the request body. The
+// response is JSON lines: progress ({"done","total"}) as the import goes,
+// then one line with the result or the error, so a long import shows
+// progress and an error after the first line still reaches the client.
+func (s *controlServer) add(ctx context.Context, w http.ResponseWriter, r *http.Request, q url.Values) error {
+	src := addSource{path: q.Get("path"), r: r.Body, size: -1}
+	if n, err := strconv.ParseInt(q.Get("size"), 10, 64); err == nil {
+		src.size = n
+	}
+	if src.path != "" && !filepath.IsAbs(src.path) {
+		return usagef("add: path %q is not absolute", src.path)
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	var lastPct int64 = -1
+	progress := func(done, total int64) {
+		pct := int64(-1)
+		if total > 0 {
+			pct = done * 100 / total
+		}
+		if pct == lastPct && total > 0 {
+			return
+		}
+		lastPct = pct
+		enc.Encode(addLine{Done: done, Total: total})
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	res, err := s.b.Add(ctx, src, progress)
+	if err != nil {
+		return enc.Encode(addLine{Error: err.Error(), Code: exitCode(err)})
+	}
+	return enc.Encode(addLine{Cid: res.Cid.String(), Size: res.Size})
+}
+
+// addLine is one line of an add response.
+type addLine struct {
+	Done  int64  `json:"done,omitempty"`
+	Total int64  `json:"total,omitempty"`
+	Cid   string `json:"cid,omitempty"`
+	Size  int64  `json:"size,omitempty"`
+	Error string `json:"error,omitempty"`
+	Code  int    `json:"exitCode,omitempty"`
 }
 
 func (s *controlServer) cat(ctx context.Context, w http.ResponseWriter, arg string) error {
@@ -350,20 +389,60 @@ type remoteError struct {
 
 func (e *remoteError) Error() string { return e.msg }
 
-func (c *controlClient) Add(ctx context.Context, name string, r io.Reader, size int64) (node.ImportResult, error) {
-	var out struct {
-		Cid  string `json:"cid"`
-		Size int64  `json:"size"`
+func (c *controlClient) Add(ctx context.Context, src addSource, progress func(done, total int64)) (node.ImportResult, error) {
+	q := url.Values{"size": {strconv.FormatInt(src.size, 10)}}
+	var body io.Reader = http.NoBody
+	if src.path != "" {
+		q.Set("path", src.path)
+	} else {
+		// Streamed: count what we send, the holder cannot see the total.
+		body = io.NopCloser(&countingReader{r: src.r, total: src.size, progress: progress})
+		progress = nil
 	}
-	q := url.Values{"name": {name}, "size": {strconv.FormatInt(size, 10)}}
-	if _, err := c.do(ctx, http.MethodPost, "add", q, io.NopCloser(r), &out); err != nil {
+	resp, err := c.do(ctx, http.MethodPost, "add", q, body, nil)
+	if err != nil {
 		return node.ImportResult{}, err
 	}
-	id, err := cid.Decode(out.Cid)
-	if err != nil {
-		return node.ImportResult{}, fmt.Errorf("control API: %w", err)
+	defer resp.Body.Close()
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var l addLine
+		if err := dec.Decode(&l); err != nil {
+			if ctx.Err() != nil {
+				return node.ImportResult{}, ctx.Err()
+			}
+			return node.ImportResult{}, fmt.Errorf("control API: add: %w", err)
+		}
+		switch {
+		case l.Error != "":
+			return node.ImportResult{}, &remoteError{msg: l.Error, code: l.Code}
+		case l.Cid != "":
+			id, err := cid.Decode(l.Cid)
+			if err != nil {
+				return node.ImportResult{}, fmt.Errorf("control API: %w", err)
+			}
+			return node.ImportResult{Cid: id, Size: l.Size}, nil
+		case progress != nil:
+			progress(l.Done, l.Total)
+		}
 	}
-	return node.ImportResult{Cid: id, Size: out.Size}, nil
+}
+
+// countingReader reports bytes read through it.
+type countingReader struct {
+	r        io.Reader
+	done     int64
+	total    int64
+	progress func(done, total int64)
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.done += int64(n)
+	if c.progress != nil && n > 0 {
+		c.progress(c.done, c.total)
+	}
+	return n, err
 }
 
 func (c *controlClient) Cat(ctx context.Context, t target) (io.ReadCloser, int64, error) {

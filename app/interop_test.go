@@ -40,29 +40,18 @@ func kuboSHA256(t testing.TB, d *kubotest.Daemon, args ...string) [32]byte {
 	t.Helper()
 	cmd := exec.Command(d.Bin, args...)
 	cmd.Env = append(os.Environ(), "IPFS_PATH="+d.Repo)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	io.Copy(h, out)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("ipfs %s: %v: %s", strings.Join(args, " "), err, stderr.String())
-	}
-	var sum [32]byte
-	copy(sum[:], h.Sum(nil))
-	return sum
+	return stdoutSHA256(t, cmd)
 }
 
 // cliSHA256 runs ipfs-tube and hashes its stdout.
 func cliSHA256(t testing.TB, repo string, args ...string) [32]byte {
 	t.Helper()
-	cmd := exec.Command(binPath, append(args, "--isolated", "--repo", repo)...)
+	return stdoutSHA256(t, exec.Command(binPath, append(args, "--isolated", "--repo", repo)...))
+}
+
+// stdoutSHA256 runs cmd and hashes what it writes, without holding it.
+func stdoutSHA256(t testing.TB, cmd *exec.Cmd) [32]byte {
+	t.Helper()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +64,7 @@ func cliSHA256(t testing.TB, repo string, args ...string) [32]byte {
 	h := sha256.New()
 	io.Copy(h, out)
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("ipfs-tube %s: %v: %s", strings.Join(args, " "), err, stderr.String())
+		t.Fatalf("%s: %v: %s", strings.Join(cmd.Args, " "), err, stderr.String())
 	}
 	var sum [32]byte
 	copy(sum[:], h.Sum(nil))

@@ -9,10 +9,9 @@ import (
 	"github.com/dustin/go-humanize"
 )
 
-// progressReader reports how much of a file has been read, on stderr: a
-// self-overwriting line on a terminal, a line per 10% otherwise.
-type progressReader struct {
-	r       io.Reader
+// progressPrinter shows an import's progress on stderr: a self-overwriting
+// line on a terminal, a line per 10% otherwise.
+type progressPrinter struct {
 	total   int64
 	done    int64
 	name    string
@@ -23,7 +22,7 @@ type progressReader struct {
 	lastPct int64
 }
 
-func newProgressReader(r io.Reader, total int64, name string, w io.Writer) *progressReader {
+func newProgressPrinter(name string, w io.Writer) *progressPrinter {
 	tty := false
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
@@ -31,17 +30,16 @@ func newProgressReader(r io.Reader, total int64, name string, w io.Writer) *prog
 		}
 	}
 	now := time.Now()
-	return &progressReader{r: r, total: total, name: name, w: w, tty: tty, start: now, last: now}
+	return &progressPrinter{name: name, w: w, tty: tty, start: now, last: now}
 }
 
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.done += int64(n)
+// update is the import's progress callback.
+func (p *progressPrinter) update(done, total int64) {
+	p.done, p.total = done, total
 	p.report(false)
-	return n, err
 }
 
-func (p *progressReader) report(final bool) {
+func (p *progressPrinter) report(final bool) {
 	now := time.Now()
 	if p.tty {
 		if !final && now.Sub(p.last) < 200*time.Millisecond {
@@ -69,4 +67,4 @@ func (p *progressReader) report(final bool) {
 	}
 }
 
-func (p *progressReader) finish() { p.report(true) }
+func (p *progressPrinter) finish() { p.report(true) }

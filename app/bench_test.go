@@ -1,0 +1,117 @@
+package main
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/kubotest"
+)
+
+// BenchmarkVsKubo is `make bench`: import and fetch of 1 GiB, ipfs-tube
+// against Kubo v0.41.0, medians of 3, printed side by side. Run it with
+// -benchtime 1x; every iteration does the whole comparison.
+func BenchmarkVsKubo(b *testing.B) {
+	const size = 1 << 30
+	const runs = 3
+	dir := b.TempDir()
+	file, want := writeSeededFile(b, dir, 42, size)
+
+	for range b.N {
+		hashMiBs := medianMiBs(size, runs, func() time.Duration {
+			start := time.Now()
+			f, err := os.Open(file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h := sha256.New()
+			io.Copy(h, f)
+			f.Close()
+			return time.Since(start)
+		})
+
+		var ourCID, kuboCID string
+		ourImport := medianMiBs(size, runs, func() time.Duration {
+			repo := filepath.Join(b.TempDir(), "repo")
+			d := startDaemon(b, repo)
+			start := time.Now()
+			ourCID = strings.TrimSpace(mustRun(b, repo, "add", file))
+			took := time.Since(start)
+			d.stop(b)
+			return took
+		})
+		kuboImport := medianMiBs(size, runs, func() time.Duration {
+			k := kubotest.StartDaemon(b)
+			start := time.Now()
+			kuboCID = k.Run(b, "add", "-Q", file)
+			took := time.Since(start)
+			k.Stop()
+			return took
+		})
+		if ourCID != kuboCID {
+			b.Fatalf("CIDs differ: ipfs-tube %s, Kubo %s", ourCID, kuboCID)
+		}
+
+		// Fetch: a seeder and a fetcher, connected before timing starts;
+		// the fetcher collects garbage between runs so every run fetches.
+		seedRepo := filepath.Join(b.TempDir(), "seed")
+		seeder := startDaemon(b, seedRepo)
+		mustRun(b, seedRepo, "add", file)
+		fetchRepo := filepath.Join(b.TempDir(), "fetch")
+		fetcher := startDaemon(b, fetchRepo, "--peer", seeder.addrs[0])
+		ourFetch := medianMiBs(size, runs, func() time.Duration {
+			start := time.Now()
+			got := cliSHA256(b, fetchRepo, "cat", ourCID)
+			took := time.Since(start)
+			if got != want {
+				b.Fatal("ipfs-tube fetched different bytes")
+			}
+			mustRun(b, fetchRepo, "gc")
+			return took
+		})
+		fetcher.stop(b)
+		seeder.stop(b)
+
+		k1 := kubotest.StartDaemon(b)
+		k1.Run(b, "add", "-Q", file)
+		k2 := kubotest.StartDaemon(b)
+		k2.Run(b, "swarm", "connect", k1.SwarmAddrs[0])
+		kuboFetch := medianMiBs(size, runs, func() time.Duration {
+			start := time.Now()
+			got := kuboSHA256(b, k2, "cat", kuboCID)
+			took := time.Since(start)
+			if got != want {
+				b.Fatal("Kubo fetched different bytes")
+			}
+			k2.Run(b, "repo", "gc")
+			return took
+		})
+
+		fmt.Printf("\n1 GiB, medians of %d runs, MiB/s (higher is better)\n", runs)
+		fmt.Printf("%-34s %10s %10s %8s\n", "", "ipfs-tube", "Kubo", "ratio")
+		fmt.Printf("%-34s %10.0f %10.0f %7.2fx\n", "import (add, daemon running)", ourImport, kuboImport, ourImport/kuboImport)
+		fmt.Printf("%-34s %10.0f %10.0f %7.2fx\n", "fetch over bitswap (cat, loopback)", ourFetch, kuboFetch, ourFetch/kuboFetch)
+		fmt.Printf("%-34s %10.0f\n", "sha256 of the same file (Go)", hashMiBs)
+		fmt.Printf("CID %s\n\n", ourCID)
+		b.ReportMetric(ourImport, "import-MiB/s")
+		b.ReportMetric(kuboImport, "kubo-import-MiB/s")
+		b.ReportMetric(ourFetch, "fetch-MiB/s")
+		b.ReportMetric(kuboFetch, "kubo-fetch-MiB/s")
+	}
+}
+
+// medianMiBs runs f runs times and returns the median throughput.
+func medianMiBs(size int64, runs int, f func() time.Duration) float64 {
+	var rates []float64
+	for range runs {
+		rates = append(rates, float64(size)/(1<<20)/f().Seconds())
+	}
+	slices.Sort(rates)
+	return rates[len(rates)/2]
+}
