@@ -426,6 +426,9 @@ func (c *cli) catCommand() *cobra.Command {
 	}
 }
 
+// onlyWriter hides a writer's ReadFrom so CopyBuffer uses our buffer.
+type onlyWriter struct{ io.Writer }
+
 // copyOut streams t into w and checks the length, so a transfer cut short
 // is an error, not a silently short file.
 func (c *cli) copyOut(ctx context.Context, b backend, t target, w io.Writer) error {
@@ -434,7 +437,9 @@ func (c *cli) copyOut(ctx context.Context, b backend, t target, w io.Writer) err
 		return err
 	}
 	defer rc.Close()
-	n, err := io.Copy(w, rc)
+	// Block-sized copies: a local File writes whole blocks itself; for the
+	// control API's body our 1 MiB buffer replaces os.File's 32 KiB one.
+	n, err := io.CopyBuffer(onlyWriter{w}, rc, make([]byte, 1<<20))
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("fetch %s: %w", t, ctx.Err())

@@ -223,6 +223,13 @@ func TestReadSeek(t *testing.T) {
 			t.Fatalf("at %d: bytes differ", off)
 		}
 	}
+	// WriteTo (what io.Copy uses) from the middle of a block to the end.
+	mid := int64(2*ChunkSize + 5)
+	f.Seek(mid, io.SeekStart)
+	var rest bytes.Buffer
+	if nw, err := f.WriteTo(&rest); err != nil || nw != size-mid || !bytes.Equal(rest.Bytes(), data[mid:]) {
+		t.Fatalf("WriteTo from %d: %d bytes, %v", mid, nw, err)
+	}
 	if pos, _ := f.Seek(-10, io.SeekEnd); pos != size-10 {
 		t.Fatalf("seek from end gave %d", pos)
 	}

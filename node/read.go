@@ -226,6 +226,26 @@ func (f *File) Read(p []byte) (int, error) {
 	return nr, nil
 }
 
+// WriteTo implements io.WriterTo: io.Copy then hands w whole blocks, with
+// no intermediate buffer.
+func (f *File) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for f.off < f.size {
+		if f.cur == nil || f.off < f.cur.ref.off || f.off >= f.cur.ref.off+f.cur.ref.size {
+			if err := f.moveTo(f.off); err != nil {
+				return total, err
+			}
+		}
+		nw, err := w.Write(f.cur.data[f.off-f.cur.ref.off:])
+		f.off += int64(nw)
+		total += int64(nw)
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
 // ReadAt implements io.ReaderAt through Seek and Read; it moves the cursor.
 func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
