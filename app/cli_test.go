@@ -255,12 +255,16 @@ func TestDaemonSharesRepoThroughControlAPI(t *testing.T) {
 	if got := mustRun(t, repo, "cat", c); got != string(data) {
 		t.Fatal("cat through the daemon gave different bytes")
 	}
-	// A stream (stdin) goes through the API as the request body.
-	if r := runCLI(t, repo, bytes.NewReader(data), "add", "-"); strings.TrimSpace(r.stdout) != c {
-		t.Fatalf("add - through the daemon: %q, %s; want %s", r.stdout, r.stderr, c)
-	}
 	if ls := mustRun(t, repo, "pin", "ls"); ls != c+" recursive\n" {
 		t.Fatalf("pin ls through the daemon: %q", ls)
+	}
+	// A stream (stdin) goes through the API as the request body; it is
+	// big enough that a handler answering before it read the whole body
+	// (a bug once) would import a truncated file.
+	bigPath, big := writeRandomFile(t, 24<<20+3)
+	bigCID := strings.TrimSpace(mustRun(t, repo, "add", bigPath))
+	if r := runCLI(t, repo, bytes.NewReader(big), "add", "-"); strings.TrimSpace(r.stdout) != bigCID {
+		t.Fatalf("add - through the daemon: %q, %s; want %s", r.stdout, r.stderr, bigCID)
 	}
 	id := mustRun(t, repo, "id")
 	if !strings.Contains(id, d.addrs[0]) {

@@ -240,7 +240,16 @@ func (s *controlServer) add(ctx context.Context, w http.ResponseWriter, r *http.
 			flusher.Flush()
 		}
 	}
+	if src.path == "" {
+		// Streamed through the body: the client counts progress itself,
+		// and an HTTP/1.1 handler that writes before it has read the
+		// whole body may find the rest of the body gone.
+		progress = nil
+	}
 	res, err := s.b.Add(ctx, src, progress)
+	if err == nil && src.path == "" && src.size >= 0 && res.Size != src.size {
+		err = fmt.Errorf("add: received %d of %d bytes", res.Size, src.size)
+	}
 	if err != nil {
 		return enc.Encode(addLine{Error: err.Error(), Code: exitCode(err)})
 	}

@@ -47,7 +47,8 @@ type importConfig struct {
 }
 
 // ImportProgress reports bytes stored so far and the total (-1 when the
-// reader's size is unknown). It is called from the importing goroutine.
+// reader's size is unknown). It is called from the importing goroutine;
+// nil reports nothing.
 func ImportProgress(fn func(done, total int64)) ImportOption {
 	return func(c *importConfig) { c.progress = fn }
 }

@@ -165,7 +165,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 }
 
 // Start brings the node online: libp2p host, DHT, bitswap, providing, IPNS.
-// Call it once, before using the node from several goroutines.
+// Call it once. Other methods may run meanwhile (the app shows its window
+// while the node starts); until Start returns they see local blocks only.
 func (n *Node) Start(ctx context.Context) error {
 	if n.started.Swap(true) {
 		return errors.New("node.Start: already started")
