@@ -321,18 +321,19 @@ func (v *statusView) applyState(s statusSnapshot) {
 		v.busy.Start()
 		setLabel(v.stateText, "Starting…", widget.MediumImportance)
 	case nodeOnline:
-		v.busy.Stop()
-		v.busy.Hide()
-		v.stateIcon.SetResource(theme.NewSuccessThemedResource(theme.ConfirmIcon()))
-		v.stateIcon.Show()
-		setLabel(v.stateText, "Online", widget.SuccessImportance)
+		v.showSettled(theme.NewSuccessThemedResource(theme.ConfirmIcon()), "Online", widget.SuccessImportance)
 	case nodeFailed:
-		v.busy.Stop()
-		v.busy.Hide()
-		v.stateIcon.SetResource(theme.NewErrorThemedResource(theme.ErrorIcon()))
-		v.stateIcon.Show()
-		setLabel(v.stateText, "Could not start: "+s.err.Error(), widget.DangerImportance)
+		v.showSettled(theme.NewErrorThemedResource(theme.ErrorIcon()), "Could not start: "+s.err.Error(), widget.DangerImportance)
 	}
+}
+
+// showSettled replaces the spinner with an icon and a final state text.
+func (v *statusView) showSettled(icon fyne.Resource, text string, imp widget.Importance) {
+	v.busy.Stop()
+	v.busy.Hide()
+	v.stateIcon.SetResource(icon)
+	v.stateIcon.Show()
+	setLabel(v.stateText, text, imp)
 }
 
 func (v *statusView) copyPeerID() {
