@@ -509,3 +509,33 @@ func TestTakenPortFallsBack(t *testing.T) {
 		t.Fatalf("log does not mention the taken port %d:\n%s", port, logs.String())
 	}
 }
+
+// TestIPNSBetweenOurNodes: one node publishes its name, another resolves
+// it through the (loopback) DHT and reads the file it points to.
+func TestIPNSBetweenOurNodes(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a := newTestNode(t)
+	b := startNode(t, Config{Repo: filepath.Join(t.TempDir(), "repo"), Isolated: true,
+		Bootstrap: []peer.AddrInfo{addrInfoOver(t, a, ma.P_TCP)}})
+	waitForLANPeers(t, ctx, a, 1)
+	waitForLANPeers(t, ctx, b, 1)
+	res, err := a.Import(ctx, newRandomReader(30, 2<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, err := a.PublishName(ctx, res.Cid, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.ResolveName(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.String() != "/ipfs/"+res.Cid.String() {
+		t.Fatalf("/ipns/%s resolved to %s, want /ipfs/%s", name, p, res.Cid)
+	}
+	if _, err := b.ResolveName(ctx, "not a name"); err == nil {
+		t.Fatal("a malformed name resolved")
+	}
+}
