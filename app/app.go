@@ -17,25 +17,17 @@ import (
 func (c *cli) openApp(open string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := c.g.nodeConfig()
-	if err != nil {
-		return err
-	}
-	n, err := node.New(ctx, cfg, node.WithLogger(c.log))
+	n, err := c.holdRepo(ctx)
 	if errors.Is(err, node.ErrRepoLocked) {
-		return fmt.Errorf("IPFS-Tube is already running on %s (a daemon or another window); stop it first: %w", cfg.Repo, err)
+		return fmt.Errorf("IPFS-Tube is already running on %s (a daemon or another window); stop it first: %w", c.g.repo, err)
 	}
 	if err != nil {
 		return err
 	}
-	removeStaleAPIFile(cfg.Repo)
 	var ctl *controlServer
 	start := func(ctx context.Context) error {
-		if err := n.Start(ctx); err != nil {
-			return err
-		}
 		var err error
-		ctl, err = serveControl(cfg.Repo, &localBackend{n: n}, c.log)
+		ctl, err = c.serve(ctx, n)
 		return err
 	}
 	// runGUI returns only after start has returned, so ctl is settled.

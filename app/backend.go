@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	gopath "path"
 
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
@@ -85,27 +86,13 @@ func (b *localBackend) resolve(ctx context.Context, t target) (cid.Cid, error) {
 		}
 		c = ip.RootCid()
 		if segs := ip.Segments(); len(segs) > 2 {
-			t.path = joinPath(append(segs[2:], t.path)...)
+			t.path = gopath.Join(append(segs[2:], t.path)...)
 		}
 	}
 	if t.path == "" {
 		return c, nil
 	}
 	return b.n.ResolvePath(ctx, c, t.path)
-}
-
-func joinPath(parts ...string) string {
-	out := ""
-	for _, p := range parts {
-		if p == "" {
-			continue
-		}
-		if out != "" {
-			out += "/"
-		}
-		out += p
-	}
-	return out
 }
 
 func (b *localBackend) Cat(ctx context.Context, t target) (io.ReadCloser, int64, error) {

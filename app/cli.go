@@ -68,9 +68,12 @@ type globalFlags struct {
 	bootstrap string
 	peers     []string
 	gateways  string
-	isolated  bool
-	timeout   time.Duration
-	verbose   bool
+	// gatewaysGiven: --gateways was on the command line, even empty
+	// (which turns the fallback off).
+	gatewaysGiven bool
+	isolated      bool
+	timeout       time.Duration
+	verbose       bool
 }
 
 // defaultGateways are public trustless gateways for the fallback.
@@ -126,7 +129,7 @@ func (g *globalFlags) nodeConfig() (node.Config, error) {
 	}
 	cfg.Peers = peers
 	switch {
-	case !g.gatewaysSet():
+	case !g.gatewaysGiven:
 		if !g.isolated {
 			cfg.Gateways = defaultGateways
 		}
@@ -142,12 +145,6 @@ func (g *globalFlags) nodeConfig() (node.Config, error) {
 	}
 	return cfg, nil
 }
-
-// gatewaysSet is true when --gateways was given, even empty (which turns
-// the fallback off).
-func (g *globalFlags) gatewaysSet() bool { return g.gateways != unsetGateways }
-
-const unsetGateways = "\x00unset"
 
 func parsePeers(addrs []string) ([]peer.AddrInfo, error) {
 	var mas []ma.Multiaddr
@@ -195,10 +192,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		default:
 			fmt.Fprintln(stderr, "Error:", err)
 		}
-		if code := exitCode(err); code != exitFailure || !isCobraUsage(err) {
-			return code
+		code := exitCode(err)
+		if code == exitFailure && isCobraUsage(err) {
+			code = exitUsage
 		}
-		return exitUsage
+		return code
 	}
 	return exitOK
 }
@@ -224,6 +222,7 @@ func (c *cli) rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			c.g.gatewaysGiven = cmd.Flags().Changed("gateways")
 			c.setupLogging()
 			return nil
 		},
@@ -233,8 +232,7 @@ func (c *cli) rootCommand() *cobra.Command {
 	pf.StringVar(&c.g.repo, "repo", defaultRepo(), "repo directory (created on first use; env IPFS_TUBE_REPO)")
 	pf.StringVar(&c.g.bootstrap, "bootstrap", "", "DHT bootstrap peers: none, or comma-separated multiaddrs (default: public IPFS bootstrap peers)")
 	pf.StringArrayVar(&c.g.peers, "peer", nil, "peer multiaddr to stay connected to (repeatable)")
-	pf.StringVar(&c.g.gateways, "gateways", unsetGateways, "HTTP gateways for fallback, comma-separated; empty turns fallback off")
-	pf.Lookup("gateways").DefValue = strings.Join(defaultGateways, ",")
+	pf.StringVar(&c.g.gateways, "gateways", strings.Join(defaultGateways, ","), "HTTP gateways for fallback, comma-separated; empty turns fallback off")
 	pf.BoolVar(&c.g.isolated, "isolated", false, "stay on loopback: no default bootstrap peers or gateways, no mDNS, no port mapping")
 	pf.DurationVar(&c.g.timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 waits forever)")
 	pf.BoolVarP(&c.g.verbose, "verbose", "v", false, "log more")
@@ -624,25 +622,40 @@ func (c *cli) daemonCommand() *cobra.Command {
 // startServing opens the repo (failing at once if another process holds
 // it), starts the node and its control API.
 func (c *cli) startServing(ctx context.Context) (*node.Node, *controlServer, error) {
-	cfg, err := c.g.nodeConfig()
+	n, err := c.holdRepo(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := node.New(ctx, cfg, node.WithLogger(c.log))
-	if err != nil {
-		return nil, nil, err
-	}
-	removeStaleAPIFile(cfg.Repo)
-	if err := n.Start(ctx); err != nil {
-		n.Close()
-		return nil, nil, err
-	}
-	ctl, err := serveControl(cfg.Repo, &localBackend{n: n}, c.log)
+	ctl, err := c.serve(ctx, n)
 	if err != nil {
 		n.Close()
 		return nil, nil, err
 	}
 	return n, ctl, nil
+}
+
+// holdRepo opens the repo for a long-running holder (daemon or app),
+// failing at once when another process holds it, and withdraws any API
+// address a killed holder left behind.
+func (c *cli) holdRepo(ctx context.Context) (*node.Node, error) {
+	cfg, err := c.g.nodeConfig()
+	if err != nil {
+		return nil, err
+	}
+	n, err := node.New(ctx, cfg, node.WithLogger(c.log))
+	if err != nil {
+		return nil, err
+	}
+	removeStaleAPIFile(cfg.Repo)
+	return n, nil
+}
+
+// serve brings n online and shares it through the control API.
+func (c *cli) serve(ctx context.Context, n *node.Node) (*controlServer, error) {
+	if err := n.Start(ctx); err != nil {
+		return nil, err
+	}
+	return serveControl(n.RepoDir(), &localBackend{n: n}, c.log)
 }
 
 func (c *cli) versionCommand() *cobra.Command {

@@ -309,31 +309,6 @@ type controlClient struct {
 
 var _ backend = (*controlClient)(nil)
 
-// dialControl reads the holder's API address and token from the repo. The
-// holder writes api.json only once it serves; until then (it is starting)
-// this waits, up to ctx's deadline or 30 s.
-func dialControl(ctx context.Context, repo string) (*controlClient, error) {
-	wait := time.NewTimer(30 * time.Second)
-	defer wait.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		c, err := readControl(repo)
-		if err == nil {
-			if err = c.ping(ctx); err == nil {
-				return c, nil
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("the repo %s is held by another process that does not answer on its control API (%v): %w", repo, err, node.ErrRepoLocked)
-		case <-wait.C:
-			return nil, fmt.Errorf("the repo %s is held by another process that does not answer on its control API (%v): %w", repo, err, node.ErrRepoLocked)
-		case <-tick.C:
-		}
-	}
-}
-
 func readControl(repo string) (*controlClient, error) {
 	raw, err := os.ReadFile(filepath.Join(repo, apiFile))
 	if err != nil {

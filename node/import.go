@@ -291,16 +291,11 @@ func (b *balancedBuilder) add(level int, l link, emit func(blocks.Block)) error 
 		b.levels = append(b.levels, nil)
 	}
 	if len(b.levels[level]) == b.maxLinks {
-		nd, err := fileNode(b.levels[level])
+		parent, err := b.closeLevel(level, emit)
 		if err != nil {
 			return err
 		}
-		// Encode (via Cid and Size) before the writer goroutine sees nd:
-		// ProtoNode caches its encoding without a lock.
-		l := linkTo(nd, b.levelFileSize(nd))
-		emit(nd)
-		b.levels[level] = nil
-		if err := b.add(level+1, l, emit); err != nil {
+		if err := b.add(level+1, parent, emit); err != nil {
 			return err
 		}
 	}
@@ -308,14 +303,16 @@ func (b *balancedBuilder) add(level int, l link, emit func(blocks.Block)) error 
 	return nil
 }
 
-func (b *balancedBuilder) levelFileSize(nd *merkledag.ProtoNode) uint64 {
-	fsn, _ := ft.FSNodeFromBytes(nd.Data()) // we just encoded it
-	return fsn.FileSize()
-}
-
-func linkTo(nd *merkledag.ProtoNode, fileSize uint64) link {
-	size, _ := nd.Size() // cannot fail for a node we built
-	return link{cid: nd.Cid(), fileSize: fileSize, dagSize: size}
+// closeLevel turns the children collected at level into a node, emits it
+// and returns the link its parent needs.
+func (b *balancedBuilder) closeLevel(level int, emit func(blocks.Block)) (link, error) {
+	nd, l, err := fileNode(b.levels[level])
+	if err != nil {
+		return link{}, err
+	}
+	emit(nd)
+	b.levels[level] = nil
+	return l, nil
 }
 
 // finish closes every open node bottom-up and returns the root. An empty
@@ -328,48 +325,48 @@ func (b *balancedBuilder) finish(emit func(blocks.Block)) (cid.Cid, error) {
 		return blk.Cid(), nil
 	}
 	for level := 0; level < len(b.levels)-1; level++ {
-		nd, err := fileNode(b.levels[level])
+		parent, err := b.closeLevel(level, emit)
 		if err != nil {
 			return cid.Undef, err
 		}
-		l := linkTo(nd, b.levelFileSize(nd))
-		emit(nd)
-		b.levels[level] = nil
-		if err := b.add(level+1, l, emit); err != nil {
+		if err := b.add(level+1, parent, emit); err != nil {
 			return cid.Undef, err
 		}
 	}
-	top := b.levels[len(b.levels)-1]
-	if len(b.levels) == 1 && len(top) == 1 {
+	top := len(b.levels) - 1
+	if top == 0 && len(b.levels[0]) == 1 {
 		// A single leaf is the whole file; it was emitted already.
-		return top[0].cid, nil
+		return b.levels[0][0].cid, nil
 	}
-	nd, err := fileNode(top)
-	if err != nil {
-		return cid.Undef, err
-	}
-	root := nd.Cid()
-	emit(nd)
-	return root, nil
+	root, err := b.closeLevel(top, emit)
+	return root.cid, err
 }
 
-// fileNode builds an internal UnixFS file node over children.
-func fileNode(children []link) (*merkledag.ProtoNode, error) {
+// fileNode builds an internal UnixFS file node over children and the link
+// to it. The link (its CID and size) is computed here, before the writer
+// goroutine sees the node: ProtoNode caches its encoding without a lock.
+func fileNode(children []link) (*merkledag.ProtoNode, link, error) {
 	fsn := ft.NewFSNode(ft.TFile)
 	nd := new(merkledag.ProtoNode)
 	if err := nd.SetCidBuilder(dagPBPrefix); err != nil {
-		return nil, err
+		return nil, link{}, err
 	}
+	var fileSize uint64
 	for _, c := range children {
 		if err := nd.AddRawLink("", &ipld.Link{Cid: c.cid, Size: c.dagSize}); err != nil {
-			return nil, err
+			return nil, link{}, err
 		}
 		fsn.AddBlockSize(c.fileSize)
+		fileSize += c.fileSize
 	}
 	data, err := fsn.GetBytes()
 	if err != nil {
-		return nil, err
+		return nil, link{}, err
 	}
 	nd.SetData(data)
-	return nd, nil
+	dagSize, err := nd.Size()
+	if err != nil {
+		return nil, link{}, err
+	}
+	return nd, link{cid: nd.Cid(), fileSize: fileSize, dagSize: dagSize}, nil
 }

@@ -216,10 +216,8 @@ func (f *File) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	if f.cur == nil || f.off < f.cur.ref.off || f.off >= f.cur.ref.off+f.cur.ref.size {
-		if err := f.moveTo(f.off); err != nil {
-			return 0, err
-		}
+	if err := f.settle(); err != nil {
+		return 0, err
 	}
 	nr := copy(p, f.cur.data[f.off-f.cur.ref.off:])
 	f.off += int64(nr)
@@ -231,10 +229,8 @@ func (f *File) Read(p []byte) (int, error) {
 func (f *File) WriteTo(w io.Writer) (int64, error) {
 	var total int64
 	for f.off < f.size {
-		if f.cur == nil || f.off < f.cur.ref.off || f.off >= f.cur.ref.off+f.cur.ref.size {
-			if err := f.moveTo(f.off); err != nil {
-				return total, err
-			}
+		if err := f.settle(); err != nil {
+			return total, err
 		}
 		nw, err := w.Write(f.cur.data[f.off-f.cur.ref.off:])
 		f.off += int64(nw)
@@ -252,6 +248,14 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 		return 0, err
 	}
 	return io.ReadFull(f, p)
+}
+
+// settle makes the leaf under the cursor current, fetching it if needed.
+func (f *File) settle() error {
+	if f.cur != nil && f.off >= f.cur.ref.off && f.off < f.cur.ref.off+f.cur.ref.size {
+		return nil
+	}
+	return f.moveTo(f.off)
 }
 
 // moveTo makes the leaf covering off current, starting fetches ahead of it.
