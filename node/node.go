@@ -7,6 +7,7 @@ import (
 	goyamux "github.com/libp2p/go-yamux/v5"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,7 @@ type Node struct {
 	repo *repo
 
 	ds         *badger4.Datastore
+	trim       *pageTrimmer
 	blockstore blockstore.Blockstore
 	gcLocker   blockstore.GCLocker
 	pinner     pin.Pinner
@@ -151,9 +153,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 		return nil, fmt.Errorf("node.New: %w", err)
 	}
 	n := &Node{cfg: cfg, log: o.log, repo: r, ds: ds, gcLocker: blockstore.NewGCLocker()}
+	n.trim = newPageTrimmer(filepath.Join(cfg.Repo, datastoreDir), o.log)
 	// Identity CIDs carry their data inline; the id store answers them
 	// without touching Badger.
-	n.blockstore = blockstore.NewIdStore(blockstore.NewBlockstore(ds))
+	n.blockstore = blockstore.NewIdStore(trimmingBlockstore{blockstore.NewBlockstore(ds), n.trim})
 	n.offlineServ = blockservice.New(n.blockstore, offline.Exchange(n.blockstore))
 	n.offlineDAG = merkledag.NewDAGService(n.offlineServ)
 	n.pinner, err = dspinner.New(ctx, ds, n.offlineDAG)
@@ -503,6 +506,7 @@ func (n *Node) closeStores() error {
 	if n.pinner != nil {
 		err = n.pinner.Flush(context.Background())
 	}
+	n.trim.close()
 	err = errors.Join(err, n.ds.Close())
 	n.repo.close()
 	return err
