@@ -16,6 +16,49 @@
 //	res, err := n.Import(ctx, file, node.ImportProgress(func(done, total int64) { ... }))
 //	r, err := n.Open(ctx, res.Cid) // io.ReadSeeker over the file
 //
+//	gw, err := n.StartGateway(ctx) // loopback HTTP for the player
+//	defer gw.Close()
+//	player.Load(ctx, gw.URL(videoOrDirCid))
+//	cached, err := n.LocalRanges(ctx, fileCid) // for the seek bar
+//
+// # Streaming gateway
+//
+// StartGateway serves the node's files to a local player over HTTP on
+// 127.0.0.1 at a random port: boxo's gateway handler with deserialized
+// responses, except that file responses (whole or a byte range) are read
+// through a File. A range request fetches only the leaves under the range
+// plus a read-ahead window (GatewayReadAheadSeconds of video at its bit
+// rate, 4 to 16 blocks; GatewayReadAhead fixes it), and every open also
+// fetches the file's first and last leaves at once (an MP4 whose index is
+// at the end). A player seeks by opening a new range request and dropping
+// the old one; dropping a request cancels its read-ahead.
+//
+// The gateway trusts nothing but its own URLs: the first path segment is
+// a random token made per run, the Host header must name the loopback
+// address it listens on (against DNS rebinding), only GET and HEAD of
+// /ipfs/ paths are answered, and no CORS header is sent, so a web page in
+// a browser can neither read from it nor make it fetch.
+//
+// # Video directories
+//
+// A video may be published as a directory CID holding the video file, a
+// poster image and a metadata file named video.json (MetadataFile):
+//
+//	{"version":1,"title":"My talk","description":"…","video":"talk.mp4","cid":"bafy…",
+//	 "poster":"poster.jpg","duration_s":1234.5,"width":1920,"height":1080,"mime":"video/mp4"}
+//
+// version is required (1); video and poster are entry names in the same
+// directory; cid, when given, must be the CID of the entry video names
+// (the file CID is the video's identity everywhere); the other fields
+// are optional. Readers
+// ignore fields they do not know and refuse a newer version. ResolveVideo
+// (and the gateway, for a directory URL) plays the file the metadata
+// names; without metadata, the directory's only video file, else its
+// largest (videos recognised by extension: mp4 m4v mkv webm mov avi ogv
+// ts m2ts mts mpg mpeg wmv flv 3gp). No video gives ErrNoVideo; metadata
+// that is malformed, newer, names a missing file or the wrong cid gives
+// ErrBadMetadata.
+//
 // # Repo
 //
 // A repo is a directory holding:

@@ -42,11 +42,17 @@ type File struct {
 	cancel    context.CancelFunc
 	get       blockGetter
 	retry     blockGetter   // asked when get stalls; nil means get again
+	local     blockHaver    // tells local leaves from fetched ones; nil counts all as fetched
+	sink      readStatsSink // also receives every count, nil for none
+	endsCtx   context.Context
 	stallWait time.Duration // first wait before asking again
 	root      cid.Cid
 	size      int64
 	off       int64
 	readAhead int64
+	// limit stops read-ahead: a reader serving one byte range (an HTTP
+	// range request) needs nothing past it. Open sets it to the size.
+	limit int64
 
 	nodes map[cid.Cid]*fileNodeInfo // decoded internal nodes
 	cur   *fetch                    // the leaf under the cursor, once fetched
@@ -56,14 +62,43 @@ type File struct {
 	stats    ReadStats
 }
 
-// ReadStats counts a File's fetching, for stats lines and tests.
+// ReadStats counts a File's fetching of leaves (the blocks holding file
+// bytes), for stats lines and tests. Internal nodes, a few KiB per GiB of
+// file, are not counted.
 type ReadStats struct {
-	BlocksFetched   int64
-	BytesFetched    int64
-	MaxInflight     int
-	CancelledBlocks int64
+	BlocksFetched int64 `json:"blocks_fetched"`
+	BytesFetched  int64 `json:"bytes_fetched"`
+	// BytesLocal were already in the blockstore; BytesFromPeers had to be
+	// fetched (from bitswap peers). Together they make BytesFetched.
+	BytesLocal     int64 `json:"bytes_local"`
+	BytesFromPeers int64 `json:"bytes_from_peers"`
+	MaxInflight    int   `json:"max_inflight"`
+	// CancelledBlocks were requested and then dropped before they came:
+	// left behind by a seek, or still on the way when the File closed.
+	CancelledBlocks int64 `json:"cancelled_blocks"`
 	// Retries counts requests asked again after a stall.
-	Retries int64
+	Retries int64 `json:"retries"`
+}
+
+// add sums counts; MaxInflight takes the larger.
+func (s *ReadStats) add(d ReadStats) {
+	s.BlocksFetched += d.BlocksFetched
+	s.BytesFetched += d.BytesFetched
+	s.BytesLocal += d.BytesLocal
+	s.BytesFromPeers += d.BytesFromPeers
+	s.MaxInflight = max(s.MaxInflight, d.MaxInflight)
+	s.CancelledBlocks += d.CancelledBlocks
+	s.Retries += d.Retries
+}
+
+// readStatsSink collects the counts of many Files (the gateway's totals).
+type readStatsSink interface {
+	addReadStats(d ReadStats)
+}
+
+// blockHaver answers whether a block is stored locally, without fetching.
+type blockHaver interface {
+	Has(ctx context.Context, c cid.Cid) (bool, error)
 }
 
 // fileNodeInfo is a decoded file node: inline data first, then children.
@@ -90,6 +125,9 @@ type fetch struct {
 	data   []byte
 	err    error
 	cancel context.CancelFunc
+	// sticky fetches (the file's first and last leaves) survive seeks and
+	// Close: the player will want them whatever it reads next.
+	sticky bool
 }
 
 // FileOption tunes Open.
@@ -107,11 +145,26 @@ const DefaultStallWait = 5 * time.Second
 // StallWait sets the first wait before a stalled block is asked again.
 func StallWait(d time.Duration) FileOption { return func(f *File) { f.stallWait = d } }
 
+// PrefetchEnds starts fetching the file's first and last leaves at Open,
+// both at once, before any Read. Players read a video's head and then
+// often jump to its end (an MP4 whose index is written last), so the tail
+// is fetched while the head is read. These two fetches run under ctx,
+// not the File's: seeking away or closing the File does not cancel them,
+// and the blocks land in the blockstore for the next reader. Each is
+// bounded by EndsPrefetchTimeout.
+func PrefetchEnds(ctx context.Context) FileOption { return func(f *File) { f.endsCtx = ctx } }
+
+// EndsPrefetchTimeout bounds each PrefetchEnds fetch.
+const EndsPrefetchTimeout = 2 * time.Minute
+
+// withStatsSink also sends every count to s.
+func withStatsSink(s readStatsSink) FileOption { return func(f *File) { f.sink = s } }
+
 // Open returns a random-access reader over the UnixFS file c, fetching
 // blocks from peers when they are not local.
 func (n *Node) Open(ctx context.Context, c cid.Cid, opts ...FileOption) (*File, error) {
 	return openFile(ctx, blockservice.NewSession(ctx, n.blockService()), c,
-		append([]FileOption{func(f *File) { f.retry = n.blockService() }}, opts...)...)
+		append([]FileOption{func(f *File) { f.retry, f.local = n.blockService(), n.blockstore }}, opts...)...)
 }
 
 func openFile(ctx context.Context, get blockGetter, c cid.Cid, opts ...FileOption) (*File, error) {
@@ -144,7 +197,28 @@ func openFile(ctx context.Context, get blockGetter, c cid.Cid, opts ...FileOptio
 		cancel()
 		return nil, fmt.Errorf("open %s: codec %#x: %w", c, c.Type(), ErrNotFile)
 	}
+	f.limit = f.size
+	if f.endsCtx != nil && f.size > 0 && c.Type() == cid.DagProtobuf {
+		f.prefetchEnds()
+	}
 	return f, nil
+}
+
+// prefetchEnds starts the sticky fetches of the first and last leaves,
+// unless they are local already.
+func (f *File) prefetchEnds() {
+	for _, off := range []int64{0, f.size - 1} {
+		ref, err := f.locate(off)
+		if err != nil {
+			return // the reader will meet the error when it gets there
+		}
+		if f.local != nil && ref.inline == nil {
+			if has, _ := f.local.Has(f.ctx, ref.cid); has {
+				continue
+			}
+		}
+		f.startFetchSticky(ref)
+	}
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
@@ -289,16 +363,22 @@ func (f *File) moveTo(off int64) error {
 func (f *File) prefetch(ref leafRef) {
 	end := ref.off + ref.size + f.readAhead
 	f.mu.Lock()
+	var cancelled int64
 	for off, fe := range f.inflight {
-		if off < ref.off || off >= end {
+		if (off < ref.off || off >= end) && !fe.sticky {
 			fe.cancel()
 			delete(f.inflight, off)
-			f.stats.CancelledBlocks++
+			if !isDone(fe) {
+				cancelled++
+			}
 		}
+	}
+	if cancelled > 0 {
+		f.addLocked(ReadStats{CancelledBlocks: cancelled})
 	}
 	f.mu.Unlock()
 	next := ref.off + ref.size
-	for next < end && next < f.size {
+	for next < end && next < f.limit {
 		r, err := f.locate(next)
 		if err != nil {
 			return // the reader will meet the error when it gets there
@@ -308,18 +388,39 @@ func (f *File) prefetch(ref leafRef) {
 	}
 }
 
+func isDone(fe *fetch) bool {
+	select {
+	case <-fe.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (f *File) startFetch(ref leafRef) *fetch {
+	return f.startFetchCtx(ref, f.ctx, false)
+}
+
+func (f *File) startFetchSticky(ref leafRef) {
+	f.startFetchCtx(ref, f.endsCtx, true)
+}
+
+func (f *File) startFetchCtx(ref leafRef, parent context.Context, sticky bool) *fetch {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if fe, ok := f.inflight[ref.off]; ok {
 		return fe
 	}
-	ctx, cancel := context.WithCancel(f.ctx)
-	fe := &fetch{ref: ref, done: make(chan struct{}), cancel: cancel}
-	f.inflight[ref.off] = fe
-	if len(f.inflight) > f.stats.MaxInflight {
-		f.stats.MaxInflight = len(f.inflight)
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if sticky {
+		ctx, cancel = context.WithTimeout(parent, EndsPrefetchTimeout)
+	} else {
+		ctx, cancel = context.WithCancel(parent)
 	}
+	fe := &fetch{ref: ref, done: make(chan struct{}), cancel: cancel, sticky: sticky}
+	f.inflight[ref.off] = fe
+	f.addLocked(ReadStats{MaxInflight: len(f.inflight)})
 	if ref.inline != nil || ref.size == 0 {
 		fe.data = ref.inline
 		close(fe.done)
@@ -327,24 +428,55 @@ func (f *File) startFetch(ref leafRef) *fetch {
 	}
 	go func() {
 		defer close(fe.done)
-		blk, err := f.getBlock(ctx, ref.cid)
+		defer cancel()
+		local := false
+		if f.local != nil {
+			local, _ = f.local.Has(ctx, ref.cid)
+		}
+		// The session lives as long as the request that opened the File;
+		// sticky fetches may outlive it.
+		get := f.get
+		if sticky && f.retry != nil {
+			get = f.retry
+		}
+		blk, err := f.getBlockFrom(ctx, get, ref.cid)
 		if err != nil {
 			fe.err = err
 			return
 		}
 		fe.data, fe.err = leafData(blk)
-		f.mu.Lock()
-		f.stats.BlocksFetched++
-		f.stats.BytesFetched += int64(len(blk.RawData()))
-		f.mu.Unlock()
+		n := int64(len(blk.RawData()))
+		d := ReadStats{BlocksFetched: 1, BytesFetched: n, BytesFromPeers: n}
+		if local {
+			d.BytesLocal, d.BytesFromPeers = n, 0
+		}
+		f.add(d)
 	}()
 	return fe
+}
+
+// add counts d in the File's stats and the sink's.
+func (f *File) add(d ReadStats) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.addLocked(d)
+}
+
+func (f *File) addLocked(d ReadStats) {
+	f.stats.add(d)
+	if f.sink != nil {
+		f.sink.addReadStats(d)
+	}
 }
 
 // getBlock fetches c, asking again when nothing arrived within the stall
 // wait (doubling each time), until ctx ends.
 func (f *File) getBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
-	get, wait := f.get, f.stallWait
+	return f.getBlockFrom(ctx, f.get, c)
+}
+
+func (f *File) getBlockFrom(ctx context.Context, get blockGetter, c cid.Cid) (blocks.Block, error) {
+	wait := f.stallWait
 	for {
 		actx, cancel := context.WithTimeout(ctx, wait)
 		blk, err := get.GetBlock(actx, c)
@@ -357,9 +489,7 @@ func (f *File) getBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
 		case !errors.Is(err, context.DeadlineExceeded):
 			return nil, err
 		}
-		f.mu.Lock()
-		f.stats.Retries++
-		f.mu.Unlock()
+		f.add(ReadStats{Retries: 1})
 		if f.retry != nil {
 			get = f.retry
 		}
@@ -451,9 +581,24 @@ func (f *File) node(c cid.Cid) (*fileNodeInfo, error) {
 	return info, nil
 }
 
-// Close cancels outstanding fetches.
+// Close cancels outstanding fetches (except PrefetchEnds'); those still on
+// the way count as cancelled.
 func (f *File) Close() error {
 	f.cancel()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var cancelled int64
+	for off, fe := range f.inflight {
+		if !fe.sticky {
+			delete(f.inflight, off)
+			if !isDone(fe) {
+				cancelled++
+			}
+		}
+	}
+	if cancelled > 0 {
+		f.addLocked(ReadStats{CancelledBlocks: cancelled})
+	}
 	return nil
 }
 
