@@ -4,14 +4,44 @@
 // gateway) and receives frames and state from it. It never imports fyne or
 // the node package.
 //
-// The Player type that owns a handle, runs its event goroutine and renders
-// frames in software comes in a later change; for now the package exposes
-// what the build and the diagnostics need.
+// A Player owns one mpv core. One goroutine reads mpv's events and keeps the
+// Status; one renders frames in software (mpv's render API, vo=libmpv) when
+// mpv signals a new one, into RGBA images at the video's frame rate; the
+// status and frame functions run on goroutines of their own, so a slow
+// consumer never holds up mpv.
 //
 // # Usage
 //
-//	major, minor := playback.ClientAPIVersion()
-//	slog.Info("libmpv", "client_api", fmt.Sprintf("%d.%d", major, minor))
+//	p, err := playback.New(ctx,
+//		playback.WithStatusFunc(func(s playback.Status) { /* s.State, s.Position, s.Err … */ }),
+//		playback.WithFrameFunc(func(f playback.Frame) { /* copy f.Image before returning */ }),
+//	)
+//	if err != nil {
+//		return err
+//	}
+//	defer p.Close()
+//	if err := p.Load(ctx, "http://127.0.0.1:8080/ipfs/bafy…"); err != nil {
+//		return err
+//	}
+//	p.SetSurfaceSize(1280, 720) // optional: the video's own size otherwise
+//	p.Seek(42.0)                // exact, in seconds
+//
+// # Behaviour worth knowing
+//
+//   - Load returns at once; the outcome arrives as Status. A file that is not
+//     a video (text, random bytes, a truncated mp4 whose index was at the
+//     end) ends in Error with ErrNotVideo; an audio-only file in Error with
+//     ErrNoVideoStream; a URL that sends nothing for the network timeout
+//     (WithNetworkTimeout, 30 s by default), before or during playback, in
+//     Error with ErrTimeout. A file cut short whose index is intact plays
+//     what is there and ends (Ended) early.
+//   - At the end the last frame stays up (Ended); Play starts over, Seek
+//     moves back.
+//   - The demuxer cache is bounded in bytes (WithCache, 64 MiB ahead and
+//     16 MiB behind by default), so memory does not grow with the file.
+//   - Dropped connections are resumed with a Range request instead of
+//     ending the video.
+//   - Frame.SeekSeq lets a caller find the first frame of a seek; see Frame.
 //
 // # Building against libmpv 0.35
 //
