@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	gopath "path"
+	"sync"
 
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
@@ -25,6 +26,11 @@ type backend interface {
 	PinLs(ctx context.Context) ([]node.PinInfo, error)
 	GC(ctx context.Context) (node.GCResult, error)
 	ID(ctx context.Context) (idInfo, error)
+	// Stream returns the URL of the loopback gateway a player opens to
+	// play the video t names (a file, or a directory holding one).
+	Stream(ctx context.Context, t target) (string, error)
+	// StreamStats sums what the gateway has fetched for players so far.
+	StreamStats(ctx context.Context) (node.GatewayStats, error)
 	Close() error
 }
 
@@ -48,6 +54,10 @@ type idInfo struct {
 // localBackend runs commands on a node this process holds.
 type localBackend struct {
 	n *node.Node
+
+	gwMu     sync.Mutex
+	gw       *node.Gateway // started by the first Stream
+	gwClosed bool
 }
 
 var _ backend = (*localBackend)(nil)
@@ -135,7 +145,59 @@ func (b *localBackend) ID(context.Context) (idInfo, error) {
 	return info, nil
 }
 
+func (b *localBackend) Stream(ctx context.Context, t target) (string, error) {
+	c, err := b.resolve(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	v, err := b.n.ResolveVideo(ctx, c)
+	if err != nil {
+		return "", err
+	}
+	gw, err := b.gateway()
+	if err != nil {
+		return "", err
+	}
+	return gw.URL(v.Cid), nil
+}
+
+func (b *localBackend) StreamStats(context.Context) (node.GatewayStats, error) {
+	b.gwMu.Lock()
+	defer b.gwMu.Unlock()
+	if b.gw == nil {
+		return node.GatewayStats{}, nil
+	}
+	return b.gw.Stats(), nil
+}
+
+// gateway starts the loopback gateway on first use: most commands never
+// play anything.
+func (b *localBackend) gateway() (*node.Gateway, error) {
+	b.gwMu.Lock()
+	defer b.gwMu.Unlock()
+	if b.gw == nil {
+		gw, err := b.n.StartGateway(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		b.gw = gw
+	}
+	return b.gw, nil
+}
+
+// closeGateway stops the gateway, waiting for its responses to finish, so
+// StreamStats counts them all. The counts stay readable.
+func (b *localBackend) closeGateway() {
+	b.gwMu.Lock()
+	defer b.gwMu.Unlock()
+	if b.gw != nil && !b.gwClosed {
+		b.gw.Close()
+		b.gwClosed = true
+	}
+}
+
 func (b *localBackend) Close() error {
+	b.closeGateway()
 	if err := b.n.Close(); err != nil {
 		return fmt.Errorf("close node: %w", err)
 	}

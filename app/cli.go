@@ -238,7 +238,7 @@ func (c *cli) rootCommand() *cobra.Command {
 	pf.BoolVarP(&c.g.verbose, "verbose", "v", false, "log more")
 
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
-		c.idCommand(), c.daemonCommand(), c.versionCommand())
+		c.idCommand(), c.daemonCommand(), c.playCommand(), c.versionCommand())
 	return root
 }
 

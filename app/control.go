@@ -191,6 +191,19 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if info, err = s.b.ID(ctx); err == nil {
 			writeJSON(w, info)
 		}
+	case "stream":
+		var t target
+		if t, err = parseTarget(q.Get("arg")); err == nil {
+			var u string
+			if u, err = s.b.Stream(ctx, t); err == nil {
+				writeJSON(w, streamReply{URL: u})
+			}
+		}
+	case "stream/stats":
+		var st node.GatewayStats
+		if st, err = s.b.StreamStats(ctx); err == nil {
+			writeJSON(w, st)
+		}
 	default:
 		http.NotFound(w, r)
 		return
@@ -254,6 +267,11 @@ func (s *controlServer) add(ctx context.Context, w http.ResponseWriter, r *http.
 		return enc.Encode(addLine{Error: err.Error(), Code: exitCode(err)})
 	}
 	return enc.Encode(addLine{Cid: res.Cid.String(), Size: res.Size})
+}
+
+// streamReply answers "stream": the gateway URL to play.
+type streamReply struct {
+	URL string `json:"url"`
 }
 
 // addLine is one line of an add response.
@@ -469,6 +487,18 @@ func (c *controlClient) PinLs(ctx context.Context) ([]node.PinInfo, error) {
 		pins = append(pins, node.PinInfo{Cid: id, Mode: p.Mode})
 	}
 	return pins, nil
+}
+
+func (c *controlClient) Stream(ctx context.Context, t target) (string, error) {
+	var out streamReply
+	_, err := c.do(ctx, http.MethodPost, "stream", url.Values{"arg": {t.String()}}, nil, &out)
+	return out.URL, err
+}
+
+func (c *controlClient) StreamStats(ctx context.Context) (node.GatewayStats, error) {
+	var out node.GatewayStats
+	_, err := c.do(ctx, http.MethodGet, "stream/stats", nil, nil, &out)
+	return out, err
 }
 
 func (c *controlClient) GC(ctx context.Context) (node.GCResult, error) {

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"image"
+	"sync"
+	"sync/atomic"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/canvas"
+
+	"github.com/ipfs-tube/ipfs-tube/playback"
+)
+
+// runPlayerWindow shows p's frames in a window while run drives playback,
+// and returns run's error once run returns or the window closes. Keys:
+// space pauses, ←/→ seek 5 s, Esc or q closes. It must be called on the
+// main goroutine (Fyne's rule).
+func runPlayerWindow(ctx context.Context, p *playback.Player, surface *videoSurface, run func(ctx context.Context) error) error {
+	a := app.NewWithID(appID)
+	w := a.NewWindow(windowTitle)
+	w.SetContent(surface.img)
+	w.Resize(fyne.NewSize(960, 540))
+	w.CenterOnScreen()
+	w.SetMaster()
+
+	life, cancel := context.WithCancel(ctx)
+	defer cancel()
+	closed := &surface.closed
+	w.SetOnClosed(func() { closed.Store(true); cancel() })
+	w.Canvas().SetOnTypedKey(func(e *fyne.KeyEvent) {
+		st := p.Status()
+		switch e.Name {
+		case fyne.KeySpace:
+			if st.State == playback.Paused {
+				p.Play()
+			} else {
+				p.Pause()
+			}
+		case fyne.KeyLeft:
+			p.Seek(max(0, st.Position-5))
+		case fyne.KeyRight:
+			p.Seek(st.Position + 5)
+		case fyne.KeyEscape, fyne.KeyQ:
+			w.Close()
+		}
+	})
+	var runErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		runErr = run(life)
+		fyne.Do(func() {
+			if !closed.Load() {
+				w.Close()
+			}
+		})
+	}()
+	w.ShowAndRun()
+	cancel()
+	<-done
+	if closed.Load() && life.Err() != nil && ctx.Err() == nil && runErr != nil {
+		// The user closed the window: that is how a viewer stops.
+		return nil
+	}
+	return runErr
+}
+
+// videoSurface shows the newest frame. Frames come faster than a window
+// may want them; only the newest waits to be drawn.
+type videoSurface struct {
+	img *canvas.Image
+
+	mu      sync.Mutex
+	pending *image.RGBA // newest frame not yet shown; owned by the surface
+	spare   *image.RGBA // buffer to copy the next frame into
+	closed  atomic.Bool // the window is gone: draw nothing
+}
+
+func newVideoSurface() *videoSurface {
+	img := canvas.NewImageFromImage(image.NewRGBA(image.Rect(0, 0, 16, 9)))
+	img.FillMode = canvas.ImageFillContain
+	img.ScaleMode = canvas.ImageScaleFastest
+	return &videoSurface{img: img}
+}
+
+// show copies f (the player reuses its buffer after the callback) and
+// queues a draw unless one is already queued, which will take this frame.
+func (v *videoSurface) show(f playback.Frame) {
+	v.mu.Lock()
+	buf := v.spare
+	v.spare = nil
+	if buf == nil || buf.Rect != f.Image.Rect {
+		buf = image.NewRGBA(f.Image.Rect)
+	}
+	copy(buf.Pix, f.Image.Pix)
+	queued := v.pending != nil
+	if queued {
+		v.spare = v.pending
+	}
+	v.pending = buf
+	v.mu.Unlock()
+	if queued {
+		return
+	}
+	fyne.Do(v.draw)
+}
+
+// draw runs on Fyne's thread: the newest frame goes up and the one it
+// replaces becomes the spare buffer.
+func (v *videoSurface) draw() {
+	if v.closed.Load() {
+		return
+	}
+	v.mu.Lock()
+	frame := v.pending
+	v.pending = nil
+	v.mu.Unlock()
+	if frame == nil {
+		return
+	}
+	old, _ := v.img.Image.(*image.RGBA)
+	v.img.Image = frame
+	v.img.Refresh()
+	v.mu.Lock()
+	if v.spare == nil {
+		v.spare = old
+	}
+	v.mu.Unlock()
+}
