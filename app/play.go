@@ -211,7 +211,7 @@ func (s *playSession) waitFor(ctx context.Context, what string, limit time.Durat
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
-		ok, st := cond(), s.st
+		ok, st, frames := cond(), s.st, s.clock.frames
 		s.mu.Unlock()
 		if ok {
 			return nil
@@ -220,6 +220,9 @@ func (s *playSession) waitFor(ctx context.Context, what string, limit time.Durat
 		case playback.Error:
 			return fmt.Errorf("play: %w", st.Err)
 		case playback.Ended:
+			if frames == 0 {
+				return fmt.Errorf("play: nothing could be shown before the end (a damaged file, or a server that does not answer range requests?)")
+			}
 			return fmt.Errorf("play: the video ended before %s", what)
 		}
 		select {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"image"
 	"os"
 	"path/filepath"
@@ -232,4 +233,45 @@ func TestPlayFromPeerLarge1080p(t *testing.T) {
 		t.Skip("heavy: runs in make test's pass without -race")
 	}
 	checkPlaysFromPeer(t, testvideo.Spec{Container: "mp4", Width: 1920, Height: 1080, Duration: 2 * time.Minute})
+}
+
+// A video whose blocks stop coming (its only peer left after the first
+// block) ends in a clear error state within the player's network timeout,
+// not in a hang.
+func TestPlayWhenBlocksNeverArrive(t *testing.T) {
+	path := testvideo.Make(t, testvideo.Spec{Container: "mp4", Duration: 8 * time.Second})
+	seeder, viewer := startNodePair(t)
+	c := importFile(t, seeder, path)
+	ctx := context.Background()
+	if _, err := viewer.ResolveVideo(ctx, c); err != nil { // the root only
+		t.Fatal(err)
+	}
+	if err := seeder.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gw, err := viewer.StartGateway(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+
+	w := newWatcher()
+	p := newTestPlayer(t, w, playback.WithNetworkTimeout(3*time.Second))
+	start := time.Now()
+	if err := p.Load(ctx, gw.URL(c)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for st := w.status(); st.State != playback.Error; st = w.status() {
+		select {
+		case <-w.changed:
+		case <-deadline.C:
+			t.Fatalf("still %v after 30 s with no blocks coming", st.State)
+		}
+	}
+	if err := w.status().Err; !errors.Is(err, playback.ErrTimeout) {
+		t.Errorf("error %v, want a network timeout", err)
+	}
+	t.Logf("gave up after %v: %v", time.Since(start), w.status().Err)
 }

@@ -9,12 +9,16 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfs-tube/ipfs-tube/playback"
 )
 
-// runPlayerWindow shows p's frames in a window while run drives playback,
-// and returns run's error once run returns or the window closes. Keys:
+// runPlayerWindow shows p's frames in a window while run drives playback.
+// When run ends well the window closes; when it fails the error shows in
+// the window until the viewer closes it. It returns run's error. Keys:
 // space pauses, ←/→ seek 5 s, Esc or q closes. It must be called on the
 // main goroutine (Fyne's rule).
 func runPlayerWindow(ctx context.Context, p *playback.Player, surface *videoSurface, run func(ctx context.Context) error) error {
@@ -51,6 +55,23 @@ func runPlayerWindow(ctx context.Context, p *playback.Player, surface *videoSurf
 	go func() {
 		defer close(done)
 		runErr = run(life)
+		if runErr != nil && life.Err() == nil {
+			// Say what went wrong where the viewer is looking, and leave
+			// closing the window to them.
+			text := runErr.Error()
+			fyne.Do(func() {
+				if closed.Load() {
+					return
+				}
+				msg := widget.NewLabel(text)
+				msg.Wrapping = fyne.TextWrapWord
+				msg.Alignment = fyne.TextAlignCenter
+				msg.Importance = widget.DangerImportance
+				w.SetContent(container.NewStack(surface.img,
+					container.NewVBox(layout.NewSpacer(), container.NewPadded(msg), layout.NewSpacer())))
+			})
+			return
+		}
 		fyne.Do(func() {
 			if !closed.Load() {
 				w.Close()

@@ -19,10 +19,15 @@ import (
 const crashChildEnv = "IPFS_TUBE_CRASH_CHILD_REPO"
 const crashSize = 1 << 30
 
-// TestMain lets the crash test re-run this binary as the process to kill.
+// TestMain lets tests re-run this binary as another process: the import to
+// kill (crash test) or a seeder whose memory is not the test's.
 func TestMain(m *testing.M) {
 	if repo := os.Getenv(crashChildEnv); repo != "" {
 		crashChild(repo)
+		return
+	}
+	if spec := os.Getenv(seederHelperEnv); spec != "" {
+		seederChild(spec)
 		return
 	}
 	os.Exit(m.Run())

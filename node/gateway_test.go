@@ -538,7 +538,7 @@ const seederHelperEnv = "IPFS_TUBE_TEST_SEEDER"
 // CID. The child stops when the test ends.
 func startSeederProcess(t *testing.T, ctx context.Context, seed uint64, size int64) (peer.AddrInfo, cid.Cid) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestSeederProcessHelper$", "-test.count=1")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%d,%d", seederHelperEnv, t.TempDir(), seed, size))
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -581,29 +581,46 @@ func startSeederProcess(t *testing.T, ctx context.Context, seed uint64, size int
 	return addr, c
 }
 
-// TestSeederProcessHelper is not a test: it is the child process of
-// startSeederProcess, and does nothing otherwise.
-func TestSeederProcessHelper(t *testing.T) {
-	spec := os.Getenv(seederHelperEnv)
-	if spec == "" {
-		t.Skip("only runs as a child of startSeederProcess")
+// seederChild is the child process of startSeederProcess (TestMain runs
+// it when seederHelperEnv is set): it imports seeded random bytes, prints
+// its TCP address and the CID, and serves until its stdin ends.
+func seederChild(spec string) {
+	fail := func(err error) {
+		fmt.Fprintln(os.Stderr, "seeder process:", err)
+		os.Exit(1)
 	}
 	var dir string
 	var seed uint64
 	var size int64
 	parts := strings.Split(spec, ",")
 	if len(parts) != 3 {
-		t.Fatalf("bad %s %q", seederHelperEnv, spec)
+		fail(fmt.Errorf("bad %s %q", seederHelperEnv, spec))
 	}
 	dir = parts[0]
 	if _, err := fmt.Sscan(parts[1], &seed); err != nil {
-		t.Fatal(err)
+		fail(err)
 	}
 	if _, err := fmt.Sscan(parts[2], &size); err != nil {
-		t.Fatal(err)
+		fail(err)
 	}
-	n := startNode(t, Config{Repo: filepath.Join(dir, "repo"), Isolated: true})
-	c := importRandom(t, n, seed, size)
-	fmt.Printf("ADDR %s\nCID %s\n", addrInfoOver(t, n, ma.P_TCP).Addrs[0].Encapsulate(ma.StringCast("/p2p/"+n.ID().String())), c)
+	ctx := context.Background()
+	n, err := New(ctx, Config{Repo: filepath.Join(dir, "repo"), Isolated: true})
+	if err != nil {
+		fail(err)
+	}
+	defer n.Close()
+	if err := n.Start(ctx); err != nil {
+		fail(err)
+	}
+	res, err := n.Import(ctx, newRandomReader(seed, size))
+	if err != nil {
+		fail(err)
+	}
+	for _, a := range n.Host().Addrs() {
+		if _, err := a.ValueForProtocol(ma.P_TCP); err == nil {
+			fmt.Printf("ADDR %s\nCID %s\n", a.Encapsulate(ma.StringCast("/p2p/"+n.ID().String())), res.Cid)
+			break
+		}
+	}
 	io.Copy(io.Discard, os.Stdin)
 }
