@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"net/http"
@@ -81,6 +82,8 @@ type Gateway struct {
 	closed bool // no handler starts once set, so Close can wait for them
 	stats  GatewayStats
 	videos map[cid.Cid]Video // directory → its video, resolved once
+	// reading holds the Files of the responses in progress, by video.
+	reading map[cid.Cid]map[*File]struct{}
 }
 
 // GatewayStats sums the fetching of every File the gateway served.
@@ -134,6 +137,7 @@ func (n *Node) StartGateway(ctx context.Context, opts ...GatewayOption) (*Gatewa
 		readAhead: o.readAhead,
 		serveDone: make(chan struct{}),
 		videos:    map[cid.Cid]Video{},
+		reading:   map[cid.Cid]map[*File]struct{}{},
 		hosts: map[string]bool{
 			fmt.Sprintf("127.0.0.1:%d", port): true,
 			fmt.Sprintf("localhost:%d", port): true,
@@ -256,7 +260,17 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.RawPath = strings.TrimPrefix(r.URL.RawPath, "/"+g.token)
 	}
 	r2.URL = &u
-	g.handler.ServeHTTP(&noCORSWriter{ResponseWriter: w}, r2)
+	start := time.Now()
+	cw := &noCORSWriter{ResponseWriter: w}
+	g.handler.ServeHTTP(cw, r2)
+	if g.n.log.Enabled(r.Context(), slog.LevelDebug) {
+		firstByte := time.Duration(-1)
+		if !cw.firstByte.IsZero() {
+			firstByte = cw.firstByte.Sub(start)
+		}
+		g.n.log.Debug("gateway response", "method", r.Method, "path", rest, "range", r.Header.Get("Range"),
+			"bytes", cw.bytes, "first_byte", firstByte, "took", time.Since(start))
+	}
 }
 
 // stripToken checks the first path segment against the token (in constant
@@ -287,6 +301,9 @@ func (g *Gateway) refuse(w http.ResponseWriter, r *http.Request, code int, reaso
 type noCORSWriter struct {
 	http.ResponseWriter
 	wroteHeader bool
+	// For the debug log: when the first body byte went out, and how many.
+	firstByte time.Time
+	bytes     int64
 }
 
 func (w *noCORSWriter) WriteHeader(code int) {
@@ -306,7 +323,12 @@ func (w *noCORSWriter) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	return w.ResponseWriter.Write(p)
+	if w.firstByte.IsZero() && len(p) > 0 {
+		w.firstByte = time.Now()
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection.
@@ -347,9 +369,35 @@ func (g *Gateway) openVideo(ctx context.Context, v Video, ranges []gateway.ByteR
 		return nil, err
 	}
 	f.limit = end
+	var others []*File
 	g.mu.Lock()
 	g.stats.Files++
+	if !head {
+		// A player reads one place of a video at a time: a new range
+		// means it moved, so the older responses' read-ahead only
+		// competes with the block it now waits for.
+		for other := range g.reading[v.Cid] {
+			others = append(others, other)
+		}
+		if g.reading[v.Cid] == nil {
+			g.reading[v.Cid] = map[*File]struct{}{}
+		}
+		g.reading[v.Cid][f] = struct{}{}
+		context.AfterFunc(ctx, func() {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			delete(g.reading[v.Cid], f)
+			if len(g.reading[v.Cid]) == 0 {
+				delete(g.reading, v.Cid)
+			}
+		})
+	}
 	g.mu.Unlock()
+	// Outside g.mu: a File reports its counts to the gateway under its
+	// own lock.
+	for _, other := range others {
+		other.dropReadAhead()
+	}
 	return f, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ipfs/boxo/blockservice"
@@ -50,6 +51,12 @@ type File struct {
 	size      int64
 	off       int64
 	readAhead int64
+	// window is the read-ahead in use: it starts at nothing when the File
+	// opens or the reader jumps, and doubles with every leaf read in order
+	// up to readAhead (see prefetch).
+	window int64
+	// restart asks the reader to start its window over (dropReadAhead).
+	restart atomic.Bool
 	// limit stops read-ahead: a reader serving one byte range (an HTTP
 	// range request) needs nothing past it. Open sets it to the size.
 	limit int64
@@ -338,6 +345,7 @@ func (f *File) moveTo(off int64) error {
 	if err != nil {
 		return err
 	}
+	f.growWindow(ref)
 	fe := f.startFetch(ref)
 	f.prefetch(ref)
 	select {
@@ -358,8 +366,59 @@ func (f *File) moveTo(off int64) error {
 	return nil
 }
 
+// minWindow is the read-ahead once the reader has read one leaf in order.
+const minWindow = 1 << 20
+
+// growWindow sizes the read-ahead for the move to ref. Asking a peer for
+// many blocks at once gets them all at about the same time, since the
+// sender sends them side by side: on a 50 Mbit/s link sixteen 1 MiB blocks
+// took 2.7 s, and the one the player waited for came last. So after an
+// open or a jump only the leaf under the cursor is asked for; every leaf
+// then read in order doubles the window, which on loopback reaches 64 MiB
+// within a few tens of milliseconds.
+func (f *File) growWindow(ref leafRef) {
+	switch {
+	case f.restart.Swap(false):
+		f.window = 0
+	case f.cur != nil && ref.off == f.cur.ref.off+f.cur.ref.size:
+		f.window = min(max(2*f.window, minWindow), f.readAhead)
+	default:
+		f.window = 0
+	}
+}
+
+// dropReadAhead cancels this File's fetches except the nearest one (the
+// reader is at or just before it) and makes the window start over. The
+// gateway calls it when a player opens the same video elsewhere: a player
+// that seeks opens the new range before it drops the old one, and the old
+// response's read-ahead would hold up the block now wanted (on a 50 Mbit/s
+// link, 2.6 s for the first byte after a seek).
+func (f *File) dropReadAhead() {
+	f.restart.Store(true)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	nearest := int64(-1)
+	for off, fe := range f.inflight {
+		if !fe.sticky && !isDone(fe) && (nearest < 0 || off < nearest) {
+			nearest = off
+		}
+	}
+	var cancelled int64
+	for off, fe := range f.inflight {
+		if fe.sticky || off == nearest || isDone(fe) {
+			continue
+		}
+		fe.cancel()
+		delete(f.inflight, off)
+		cancelled++
+	}
+	if cancelled > 0 {
+		f.addLocked(ReadStats{CancelledBlocks: cancelled})
+	}
+}
+
 // prefetch keeps the leaves after ref within the window in flight and
-// cancels those outside it.
+// cancels those outside the full read-ahead.
 func (f *File) prefetch(ref leafRef) {
 	end := ref.off + ref.size + f.readAhead
 	f.mu.Lock()
@@ -378,6 +437,7 @@ func (f *File) prefetch(ref leafRef) {
 	}
 	f.mu.Unlock()
 	next := ref.off + ref.size
+	end = ref.off + ref.size + f.window
 	for next < end && next < f.limit {
 		r, err := f.locate(next)
 		if err != nil {
