@@ -43,6 +43,15 @@
 //     ending the video.
 //   - Frame.SeekSeq lets a caller find the first frame of a seek; see Frame.
 //
+// # Probing uploads
+//
+// Probe opens a file or URL with a short-lived core of its own and returns
+// its duration, size, codecs and a poster frame (at 10 % of the duration,
+// skipping near-black frames); EncodeJPEG turns the poster into poster.jpg.
+//
+//	info, err := playback.Probe(ctx, path)
+//	jpg, err := playback.EncodeJPEG(info.Poster, 90)
+//
 // # Building against libmpv 0.35
 //
 // go-mpv v0.4.0 needs libmpv client API 2.1 (libmpv 0.36). On older libmpv the
