@@ -21,6 +21,9 @@
 //	player.Load(ctx, gw.URL(videoOrDirCid))
 //	cached, err := n.LocalRanges(ctx, fileCid) // for the seek bar
 //
+//	// An upload: the file, then a directory with poster.jpg and video.json.
+//	dir, err := n.PublishVideo(ctx, res.Cid, "talk.mp4", posterJPEG, node.VideoMetadata{Title: "My talk"})
+//
 // # Streaming gateway
 //
 // StartGateway serves the node's files to a local player over HTTP on
