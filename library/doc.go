@@ -1,0 +1,96 @@
+// Package library is IPFS-Tube's catalog: every video the user watched,
+// uploaded or pinned, with its title, poster, duration, resolution, size,
+// bytes on disk, watch history and why it is kept. Every view of the GUI
+// reads it. It never imports fyne and knows nothing of the node: the app
+// tells it what happened (a video opened, watched to a position, pinned,
+// its blocks counted).
+//
+// # Usage
+//
+//	cat, err := library.Open(ctx, filepath.Join(repoDir, "library"))
+//	if err != nil { ... } // library.ErrLocked: another process has it
+//	defer cat.Close()
+//
+//	err = cat.Put(ctx, library.Video{Cid: file, Dir: dir, Title: "My talk",
+//		Duration: 20 * time.Minute, Width: 1920, Height: 1080, Size: n, Kept: library.Cache})
+//	v, err := cat.RecordWatch(ctx, file, player.Position(), time.Now())
+//	v, err = cat.SetKept(ctx, file, library.Pinned, true)
+//	v, err = cat.Update(ctx, file, func(v *library.Video) error { v.Title = t; return nil })
+//
+//	page, err := cat.List(ctx, library.ListOptions{Watched: true, Limit: 50}) // history
+//	page, err = cat.Search(ctx, "café", library.ListOptions{})
+//	for _, bad := range page.Skipped { ... } // unreadable records, left out
+//
+//	cancel := cat.Subscribe(func(ch library.Change) { fyne.Do(refresh) })
+//	defer cancel()
+//
+// Videos are keyed by the file CID, the video's identity everywhere.
+//
+// # Storage
+//
+// The catalog is its own Badger v4 database in the directory the caller
+// gives (the app uses <repo>/library), not a key prefix in the node's
+// block store: catalog writes never queue behind 1 MiB block writes, and
+// the node's GC and space reclaiming never touch it. It is tuned for a few
+// thousand records of about a kilobyte: 4 MiB memtables, small caches, no
+// compression, and every record in the LSM tree (far below the value
+// threshold), where compaction frees deleted records. Writes are not
+// fsynced: an OS crash may lose the last second of watch progress, a
+// process crash loses nothing (Badger's write-ahead log is in the page
+// cache).
+//
+// The directory holds catalog.lock (an OS file lock held while open: a
+// second Open, from any process, fails with ErrLocked) and badger/.
+// Keys are "video/" + the CID's binary form, plus "meta/layout", the key
+// layout version: a directory with a newer layout is refused (ErrTooNew).
+//
+// # Records
+//
+// Each record is JSON with a version field, for example
+//
+//	{"v":1,"cid":"bafy…","title":"My talk","duration_ns":1200000000000,
+//	 "width":1920,"height":1080,"size":123456789,"bytes_local":123500000,
+//	 "watch_count":2,"last_position_ns":61000000000,
+//	 "first_watched":"2025-01-02T10:00:00Z","last_watched":"2025-01-03T20:00:00Z",
+//	 "added":"2025-01-02T10:00:00Z","kept":["pinned","cache"]}
+//
+// Durations are integer nanoseconds and times UTC, so values round-trip
+// exactly. The compatibility rule:
+//   - Adding a field keeps "v" at its value. A build that does not know the
+//     field reads the rest and, when it rewrites the record, writes the
+//     unknown field back unchanged (Put included), so an older build never
+//     drops what a newer one added. (The seeding work adds popularity,
+//     seeding state, bytes served and provider counts this way.)
+//   - Changing a field's meaning, or adding a keep reason, bumps "v". An
+//     older build still reads such a record (the fields it knows; unknown
+//     keep reasons are ignored) but refuses every write to it with
+//     ErrNewerRecord; Delete still works.
+//
+// A record that cannot be read (bad JSON, a CID that is not the key, a
+// negative duration...) is a *RecordError (errors.Is ErrCorrupt). Get
+// returns it; List and Search leave the record out, report it in
+// Page.Skipped and log it once; Put replaces it and Delete removes it.
+//
+// # Watching
+//
+// RecordWatch counts a new viewing when the video was never watched, when
+// the previous call is more than the session gap (30 min, WithSessionGap)
+// old, or when the previous viewing had finished (within the last 5 % or
+// 10 s) and playback went back. Reopening a video five minutes after
+// closing it resumes the same viewing; Video.Finished tells the player to
+// start over rather than resume.
+//
+// # Concurrency
+//
+// All methods are safe for concurrent use. Update, Upsert, RecordWatch,
+// SetKept and SetBytesLocal are atomic read-modify-writes in one Badger
+// transaction, retried on conflict, so concurrent updates are never lost;
+// the function given to Update may therefore run more than once. Subscribe
+// delivers committed changes without ever blocking writers; each delivery
+// carries the video as stored at that moment.
+//
+// List and Search scan and decode the whole catalog. Measured on a 2-core
+// machine (TestListScale): 5,000 records, List 62 ms, Search 78 ms (non-ASCII
+// titles; ASCII ones fold faster); Put ~20 µs. 1,000 records take ~640 KB
+// on disk.
+package library
