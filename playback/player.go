@@ -187,19 +187,8 @@ func New(ctx context.Context, opts ...Option) (*Player, error) {
 		// Otherwise mpv's default list of outputs.
 		options = append(options, [2]string{"ao", "null"})
 	}
-	for _, o := range options {
-		if err := m.SetOptionString(o[0], o[1]); err != nil {
-			m.TerminateDestroy()
-			return nil, fmt.Errorf("playback.New: option %s=%s: %w", o[0], o[1], err)
-		}
-	}
-	if err := m.Initialize(); err != nil {
-		m.TerminateDestroy()
+	if err := initCore(m, options); err != nil {
 		return nil, fmt.Errorf("playback.New: %w", err)
-	}
-	if err := m.RequestLogMessages("warn"); err != nil {
-		m.TerminateDestroy()
-		return nil, fmt.Errorf("playback.New: log messages: %w", err)
 	}
 	for id, name := range observed {
 		if err := m.ObserveProperty(uint64(id), name, mpv.FormatNode); err != nil {
@@ -459,4 +448,27 @@ func (p *Player) startCallbackGoroutine(fn func()) {
 		fn()
 	}()
 	<-registered
+}
+
+// initCore sets options on a new core, initializes it and asks for its
+// warnings; on failure it destroys the core.
+func initCore(m *mpv.Mpv, options [][2]string) error {
+	err := func() error {
+		for _, o := range options {
+			if err := m.SetOptionString(o[0], o[1]); err != nil {
+				return fmt.Errorf("option %s=%s: %w", o[0], o[1], err)
+			}
+		}
+		if err := m.Initialize(); err != nil {
+			return err
+		}
+		if err := m.RequestLogMessages("warn"); err != nil {
+			return fmt.Errorf("log messages: %w", err)
+		}
+		return nil
+	}()
+	if err != nil {
+		m.TerminateDestroy()
+	}
+	return err
 }

@@ -219,19 +219,8 @@ func newProber(ctx context.Context, cfg probeConfig) (*prober, error) {
 		{"cache", "no"}, {"demuxer-max-bytes", strconv.Itoa(4 << 20)},
 		{"network-timeout", strconv.FormatFloat(max(1, netTimeout.Seconds()), 'f', 3, 64)},
 	}
-	for _, o := range options {
-		if err := m.SetOptionString(o[0], o[1]); err != nil {
-			m.TerminateDestroy()
-			return nil, fmt.Errorf("option %s=%s: %w", o[0], o[1], err)
-		}
-	}
-	if err := m.Initialize(); err != nil {
-		m.TerminateDestroy()
+	if err := initCore(m, options); err != nil {
 		return nil, err
-	}
-	if err := m.RequestLogMessages("warn"); err != nil {
-		m.TerminateDestroy()
-		return nil, fmt.Errorf("log messages: %w", err)
 	}
 	rc, err := m.NewRenderContextSW()
 	if err != nil {
