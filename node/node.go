@@ -83,6 +83,7 @@ type Node struct {
 
 	ds         *badger4.Datastore
 	trim       *pageTrimmer
+	delivery   deliveryMeter // how fast peers deliver, for read-ahead
 	blockstore blockstore.Blockstore
 	gcLocker   blockstore.GCLocker
 	pinner     pin.Pinner

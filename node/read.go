@@ -55,6 +55,8 @@ type File struct {
 	// opens or the reader jumps, and doubles with every leaf read in order
 	// up to readAhead (see prefetch).
 	window int64
+	// meter measures delivery from peers and caps the window (nil: no cap).
+	meter *deliveryMeter
 	// restart asks the reader to start its window over (dropReadAhead).
 	restart atomic.Bool
 	// limit stops read-ahead: a reader serving one byte range (an HTTP
@@ -171,7 +173,7 @@ func withStatsSink(s readStatsSink) FileOption { return func(f *File) { f.sink =
 // blocks from peers when they are not local.
 func (n *Node) Open(ctx context.Context, c cid.Cid, opts ...FileOption) (*File, error) {
 	return openFile(ctx, blockservice.NewSession(ctx, n.blockService()), c,
-		append([]FileOption{func(f *File) { f.retry, f.local = n.blockService(), n.blockstore }}, opts...)...)
+		append([]FileOption{func(f *File) { f.retry, f.local, f.meter = n.blockService(), n.blockstore, &n.delivery }}, opts...)...)
 }
 
 func openFile(ctx context.Context, get blockGetter, c cid.Cid, opts ...FileOption) (*File, error) {
@@ -382,6 +384,9 @@ func (f *File) growWindow(ref leafRef) {
 		f.window = 0
 	case f.cur != nil && ref.off == f.cur.ref.off+f.cur.ref.size:
 		f.window = min(max(2*f.window, minWindow), f.readAhead)
+		if limit := f.meter.windowCap(); limit > 0 {
+			f.window = min(f.window, limit)
+		}
 	default:
 		f.window = 0
 	}
@@ -499,7 +504,13 @@ func (f *File) startFetchCtx(ref leafRef, parent context.Context, sticky bool) *
 		if sticky && f.retry != nil {
 			get = f.retry
 		}
+		if !local && f.meter != nil {
+			f.meter.started()
+		}
 		blk, err := f.getBlockFrom(ctx, get, ref.cid)
+		if !local && f.meter != nil {
+			f.meter.arrived(len(blkData(blk)), err == nil, time.Now())
+		}
 		if err != nil {
 			fe.err = err
 			return
@@ -663,3 +674,10 @@ func (f *File) Close() error {
 }
 
 var _ io.ReadSeekCloser = (*File)(nil)
+
+func blkData(b blocks.Block) []byte {
+	if b == nil {
+		return nil
+	}
+	return b.RawData()
+}
