@@ -158,6 +158,10 @@ func (b *localBackend) Stream(ctx context.Context, t target) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// The ends are on the way while the player starts.
+	if err := gw.Prefetch(ctx, v.Cid); err != nil {
+		return "", err
+	}
 	return gw.URL(v.Cid), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/multiformats/go-multihash"
 )
 
 // gatewayPair is a seeder holding content and a viewer whose gateway
@@ -215,6 +217,35 @@ func TestGatewayOpenFetchesBothEndsAtOnce(t *testing.T) {
 	st := p.gw.Stats()
 	if st.MaxInflight < 2 || st.BlocksFetched != 2 {
 		t.Fatalf("stats %+v: want both ends in flight at once (max in flight ≥ 2) and 2 leaves fetched", st)
+	}
+}
+
+// Prefetch brings both ends of a file in before any request, and only them.
+func TestGatewayPrefetchBringsTheEnds(t *testing.T) {
+	ctx := context.Background()
+	p := newGatewayPair(t)
+	const size = 24<<20 + 99
+	c := importRandom(t, p.seeder, 66, size)
+	if err := p.gw.Prefetch(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	want := []ByteRange{{0, 1 << 20}, {24 << 20, size}}
+	pollUntil(t, "both ends to arrive", func() bool {
+		got, err := p.viewer.LocalRanges(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Equal(got, want)
+	})
+	// A CID nobody has: bounded by the caller's context.
+	nobody, err := cid.Prefix{Version: 1, Codec: cid.DagProtobuf, MhType: multihash.SHA2_256, MhLength: -1}.Sum([]byte("nobody has this"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := p.gw.Prefetch(short, nobody); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("prefetching a CID nobody has: %v, want the deadline", err)
 	}
 }
 
