@@ -5,11 +5,12 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/childproc"
 )
 
 // holderEnv makes the test binary, run again, open a catalog and hold it:
@@ -43,40 +44,12 @@ func TestOpenHeldByAnotherProcess(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "library")
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), holderEnv+"="+dir)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Wait()
-	})
-	ready := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		ready <- line
-	}()
-	select {
-	case line := <-ready:
-		if strings.TrimSpace(line) != "ready" {
-			t.Fatalf("holder process said %q, stderr %q", line, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatalf("holder process not ready; stderr %q", stderr.String())
+	holder := childproc.Start(t, holderEnv+"="+dir)
+	if line := holder.Line(t, 30*time.Second); strings.TrimSpace(line) != "ready" {
+		t.Fatalf("holder process said %q", line)
 	}
 
-	_, err = Open(ctx, dir)
+	_, err := Open(ctx, dir)
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("Open of a held catalog: %v, want ErrLocked", err)
 	}
@@ -86,10 +59,7 @@ func TestOpenHeldByAnotherProcess(t *testing.T) {
 	t.Logf("held catalog: %v", err)
 
 	// Once the holder closes it, the catalog opens.
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("holder process: %v, stderr %q", err, stderr.String())
-	}
+	holder.Stop(t)
 	c, err := Open(ctx, dir)
 	if err != nil {
 		t.Fatalf("Open after the holder exited: %v", err)

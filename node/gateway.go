@@ -554,25 +554,26 @@ func (g *Gateway) videoInDir(ctx context.Context, nd *merkledag.ProtoNode) (Vide
 }
 
 func (b *gatewayBackend) Get(ctx context.Context, p path.ImmutablePath, ranges ...gateway.ByteRange) (gateway.ContentPathMetadata, *gateway.GetResponse, error) {
-	md, v, ok, err := b.video(ctx, p)
-	if err != nil {
-		return md, nil, err
-	}
-	if !ok {
-		bb, err := b.blocks()
-		if err != nil {
-			return md, nil, err
-		}
-		return bb.Get(ctx, p, ranges...)
-	}
-	f, err := b.g.openVideo(ctx, v, ranges, false)
-	if err != nil {
-		return md, nil, err
-	}
-	return md, gateway.NewGetResponseFromReader(f, f.Size()), nil
+	return serveVideo(ctx, b, p, ranges, false,
+		func(bb *gateway.BlocksBackend) (gateway.ContentPathMetadata, *gateway.GetResponse, error) {
+			return bb.Get(ctx, p, ranges...)
+		},
+		func(f *File) *gateway.GetResponse { return gateway.NewGetResponseFromReader(f, f.Size()) })
 }
 
 func (b *gatewayBackend) Head(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, *gateway.HeadResponse, error) {
+	return serveVideo(ctx, b, p, nil, true,
+		func(bb *gateway.BlocksBackend) (gateway.ContentPathMetadata, *gateway.HeadResponse, error) {
+			return bb.Head(ctx, p)
+		},
+		func(f *File) *gateway.HeadResponse { return gateway.NewHeadResponseForFile(f, f.Size()) })
+}
+
+// serveVideo answers a GET or HEAD: a video file from a File, anything
+// else from boxo's blocks backend.
+func serveVideo[R any](ctx context.Context, b *gatewayBackend, p path.ImmutablePath, ranges []gateway.ByteRange, head bool,
+	fromBlocks func(*gateway.BlocksBackend) (gateway.ContentPathMetadata, *R, error),
+	fromFile func(*File) *R) (gateway.ContentPathMetadata, *R, error) {
 	md, v, ok, err := b.video(ctx, p)
 	if err != nil {
 		return md, nil, err
@@ -582,13 +583,13 @@ func (b *gatewayBackend) Head(ctx context.Context, p path.ImmutablePath) (gatewa
 		if err != nil {
 			return md, nil, err
 		}
-		return bb.Head(ctx, p)
+		return fromBlocks(bb)
 	}
-	f, err := b.g.openVideo(ctx, v, nil, true)
+	f, err := b.g.openVideo(ctx, v, ranges, head)
 	if err != nil {
 		return md, nil, err
 	}
-	return md, gateway.NewHeadResponseForFile(f, f.Size()), nil
+	return md, fromFile(f), nil
 }
 
 func (b *gatewayBackend) GetAll(ctx context.Context, p path.ImmutablePath) (gateway.ContentPathMetadata, files.Node, error) {

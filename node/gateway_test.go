@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -21,6 +19,8 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/childproc"
 	"github.com/multiformats/go-multihash"
 )
 
@@ -498,7 +498,7 @@ func TestLargeGatewayStreamMemory(t *testing.T) {
 	defer cancel()
 	const size = 1 << 30
 	start := time.Now()
-	seederAddr, c := startSeederProcess(t, ctx, 69, size)
+	seederAddr, c := startSeederProcess(t, 69, size)
 	t.Logf("child seeder imported 1 GiB in %v", time.Since(start))
 	viewer := newTestNode(t)
 	if err := viewer.Connect(ctx, seederAddr); err != nil {
@@ -574,31 +574,13 @@ const seederHelperEnv = "IPFS_TUBE_TEST_SEEDER"
 // startSeederProcess runs this test binary as a seeder holding size
 // pseudo-random bytes from seed, and returns its address and the file's
 // CID. The child stops when the test ends.
-func startSeederProcess(t *testing.T, ctx context.Context, seed uint64, size int64) (peer.AddrInfo, cid.Cid) {
+func startSeederProcess(t *testing.T, seed uint64, size int64) (peer.AddrInfo, cid.Cid) {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%d,%d", seederHelperEnv, t.TempDir(), seed, size))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close() // the child exits when its stdin ends
-		cmd.Wait()
-	})
+	child := childproc.Start(t, fmt.Sprintf("%s=%s,%d,%d", seederHelperEnv, t.TempDir(), seed, size))
 	var addr peer.AddrInfo
 	var c cid.Cid
-	sc := bufio.NewScanner(stdout)
-	for (!c.Defined() || addr.ID == "") && sc.Scan() {
-		key, val, _ := strings.Cut(sc.Text(), " ")
+	for !c.Defined() || addr.ID == "" {
+		key, val, _ := strings.Cut(child.Line(t, 5*time.Minute), " ")
 		switch key {
 		case "ADDR":
 			ai, err := peer.AddrInfoFromString(val)
@@ -607,15 +589,12 @@ func startSeederProcess(t *testing.T, ctx context.Context, seed uint64, size int
 			}
 			addr = *ai
 		case "CID":
+			var err error
 			if c, err = cid.Decode(val); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	if !c.Defined() || addr.ID == "" {
-		t.Fatalf("seeder process gave no address and CID: %v", sc.Err())
-	}
-	go io.Copy(io.Discard, stdout)
 	return addr, c
 }
 
