@@ -205,10 +205,14 @@ func (s *playSession) status(st playback.Status) {
 }
 
 // waitFor waits until cond (called with s.mu held) holds, the player fails
-// or ends, or ctx ends.
+// or ends, ctx ends, or limit passes (0: no limit).
 func (s *playSession) waitFor(ctx context.Context, what string, limit time.Duration, cond func() bool) error {
-	timer := time.NewTimer(limit)
-	defer timer.Stop()
+	var deadline <-chan time.Time // none when limit is 0
+	if limit > 0 {
+		timer := time.NewTimer(limit)
+		defer timer.Stop()
+		deadline = timer.C
+	}
 	for {
 		s.mu.Lock()
 		ok, st, frames := cond(), s.st, s.clock.frames
@@ -229,7 +233,7 @@ func (s *playSession) waitFor(ctx context.Context, what string, limit time.Durat
 		case <-s.changed:
 		case <-ctx.Done():
 			return fmt.Errorf("play: waiting for %s: %w", what, ctx.Err())
-		case <-timer.C:
+		case <-deadline:
 			return fmt.Errorf("play: no %s within %v", what, limit)
 		}
 	}
@@ -243,7 +247,7 @@ func (s *playSession) run(ctx context.Context, p *playback.Player, url string, s
 	}
 	// The player's own network timeout bounds a video that never arrives;
 	// the context bounds the rest (--timeout, Ctrl-C).
-	if err := s.waitFor(ctx, "first frame", 24*time.Hour, func() bool { return !s.clock.first.IsZero() }); err != nil {
+	if err := s.waitFor(ctx, "first frame", 0, func() bool { return !s.clock.first.IsZero() }); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -259,7 +263,7 @@ func (s *playSession) run(ctx context.Context, p *playback.Player, url string, s
 		s.seekBase = p.Status().SeekSeq
 		s.seekFrame = time.Time{}
 		asked := time.Now()
-		s.clock.resetGaps(asked)
+		s.clock.resetGaps()
 		s.mu.Unlock()
 		if err := p.Seek(target); err != nil {
 			return err
@@ -274,16 +278,12 @@ func (s *playSession) run(ctx context.Context, p *playback.Player, url string, s
 			s.stats.SeekMs = took
 		}
 		s.stats.SeekErrorS = append(s.stats.SeekErrorS, p.Status().Position-target)
-		s.clock.resetGaps(time.Now())
+		s.clock.resetGaps()
 		s.mu.Unlock()
 	}
 
 	if d <= 0 {
-		err := s.waitFor(ctx, "the end", 24*time.Hour, func() bool { return s.st.State == playback.Ended })
-		if err != nil && s.Status().State == playback.Ended {
-			return nil
-		}
-		return err
+		return s.waitFor(ctx, "the end", 0, func() bool { return s.st.State == playback.Ended })
 	}
 	stop := time.NewTimer(d)
 	defer stop.Stop()

@@ -40,24 +40,30 @@ func millis(d time.Duration) float64 {
 // peakRSS is the most memory this process ever had resident, as the OS
 // counts it (VmHWM on Linux); 0 where it cannot be read.
 func peakRSS() int64 {
+	n, _ := procStatusBytes("VmHWM")
+	return n
+}
+
+// procStatusBytes reads one "kB" field of /proc/self/status, in bytes.
+func procStatusBytes(field string) (int64, error) {
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0
+		return 0, err
 	}
 	for _, line := range bytes.Split(status, []byte("\n")) {
-		if v, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+		if v, ok := bytes.CutPrefix(line, []byte(field+":")); ok {
 			f := strings.Fields(string(v))
 			if len(f) == 0 {
-				return 0
+				break
 			}
 			kb, err := strconv.ParseInt(f[0], 10, 64)
 			if err != nil {
-				return 0
+				return 0, fmt.Errorf("%s in /proc/self/status: %w", field, err)
 			}
-			return kb << 10
+			return kb << 10, nil
 		}
 	}
-	return 0
+	return 0, fmt.Errorf("no %s in /proc/self/status", field)
 }
 
 // hasPicture tells a real frame from the black (or flat) frames players
@@ -104,37 +110,29 @@ func parseFractions(s string) ([]float64, error) {
 	return out, nil
 }
 
-// frameClock measures frame timing: the first picture, gaps between
-// frames, and when the first frame after each seek arrived.
+// frameClock measures frame timing: the first frame with a picture and
+// the gaps between frames.
 type frameClock struct {
-	start     time.Time
-	first     time.Time
-	last      time.Time
-	frames    int64
-	maxGap    time.Duration
-	gapsSince time.Time // gaps count from here (reset across seeks and pauses)
+	start  time.Time
+	first  time.Time
+	last   time.Time // zero after resetGaps: the next frame starts afresh
+	frames int64
+	maxGap time.Duration
 }
 
-func (fc *frameClock) frame(now time.Time, picture bool) (firstPicture bool) {
+func (fc *frameClock) frame(now time.Time, picture bool) {
 	fc.frames++
 	if fc.first.IsZero() {
-		if !picture {
-			return false
+		if picture {
+			fc.first, fc.last = now, now
 		}
-		fc.first = now
-		fc.last = now
-		return true
+		return
 	}
-	if !fc.last.IsZero() && fc.last.After(fc.gapsSince) {
+	if !fc.last.IsZero() {
 		fc.maxGap = max(fc.maxGap, now.Sub(fc.last))
 	}
 	fc.last = now
-	return false
 }
 
 // resetGaps stops the gap measure across an intended interruption (a seek).
-func (fc *frameClock) resetGaps(now time.Time) { fc.gapsSince = now; fc.last = time.Time{} }
-
-func (fc *frameClock) String() string {
-	return fmt.Sprintf("%d frames, first after %v, max gap %v", fc.frames, fc.first.Sub(fc.start), fc.maxGap)
-}
+func (fc *frameClock) resetGaps() { fc.last = time.Time{} }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -42,21 +41,11 @@ func (r *chachaReader) Read(p []byte) (int, error) {
 // procStatus reads one "kB" field of /proc/self/status, in bytes.
 func procStatus(t testing.TB, field string) int64 {
 	t.Helper()
-	status, err := os.ReadFile("/proc/self/status")
+	n, err := procStatusBytes(field)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			kb, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatalf("no %s in /proc/self/status", field)
-	return 0
+	return n
 }
 
 // rssSampler watches resident memory while bytes stream through it.

@@ -509,7 +509,11 @@ func (f *File) startFetchCtx(ref leafRef, parent context.Context, sticky bool) *
 		}
 		blk, err := f.getBlockFrom(ctx, get, ref.cid)
 		if !local && f.meter != nil {
-			f.meter.arrived(len(blkData(blk)), err == nil, time.Now())
+			n := 0
+			if err == nil {
+				n = len(blk.RawData())
+			}
+			f.meter.arrived(n, err == nil, time.Now())
 		}
 		if err != nil {
 			fe.err = err
@@ -674,10 +678,3 @@ func (f *File) Close() error {
 }
 
 var _ io.ReadSeekCloser = (*File)(nil)
-
-func blkData(b blocks.Block) []byte {
-	if b == nil {
-		return nil
-	}
-	return b.RawData()
-}
