@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"io"
 	"os"
 	gopath "path"
@@ -20,15 +21,15 @@ type backend interface {
 	// Add imports src, reporting bytes done and the total (-1 unknown).
 	Add(ctx context.Context, src addSource, progress func(done, total int64)) (node.ImportResult, error)
 	// Cat opens the file t names; the reader's size is returned with it.
-	Cat(ctx context.Context, t target) (io.ReadCloser, int64, error)
-	PinAdd(ctx context.Context, t target) (cid.Cid, error)
-	PinRm(ctx context.Context, t target) (cid.Cid, error)
+	Cat(ctx context.Context, t link.Target) (io.ReadCloser, int64, error)
+	PinAdd(ctx context.Context, t link.Target) (cid.Cid, error)
+	PinRm(ctx context.Context, t link.Target) (cid.Cid, error)
 	PinLs(ctx context.Context) ([]node.PinInfo, error)
 	GC(ctx context.Context) (node.GCResult, error)
 	ID(ctx context.Context) (idInfo, error)
 	// Stream returns the URL of the loopback gateway a player opens to
 	// play the video t names (a file, or a directory holding one).
-	Stream(ctx context.Context, t target) (string, error)
+	Stream(ctx context.Context, t link.Target) (string, error)
 	// StreamStats sums what the gateway has fetched for players so far.
 	StreamStats(ctx context.Context) (node.GatewayStats, error)
 	Close() error
@@ -83,10 +84,10 @@ func (b *localBackend) Add(ctx context.Context, src addSource, progress func(don
 }
 
 // resolve turns a target into the CID of what it names.
-func (b *localBackend) resolve(ctx context.Context, t target) (cid.Cid, error) {
-	c := t.cid
-	if t.ipns != "" {
-		p, err := b.n.ResolveName(ctx, t.ipns)
+func (b *localBackend) resolve(ctx context.Context, t link.Target) (cid.Cid, error) {
+	c := t.Cid
+	if t.IPNS != "" {
+		p, err := b.n.ResolveName(ctx, t.IPNS)
 		if err != nil {
 			return cid.Undef, err
 		}
@@ -96,16 +97,16 @@ func (b *localBackend) resolve(ctx context.Context, t target) (cid.Cid, error) {
 		}
 		c = ip.RootCid()
 		if segs := ip.Segments(); len(segs) > 2 {
-			t.path = gopath.Join(append(segs[2:], t.path)...)
+			t.Path = gopath.Join(append(segs[2:], t.Path)...)
 		}
 	}
-	if t.path == "" {
+	if t.Path == "" {
 		return c, nil
 	}
-	return b.n.ResolvePath(ctx, c, t.path)
+	return b.n.ResolvePath(ctx, c, t.Path)
 }
 
-func (b *localBackend) Cat(ctx context.Context, t target) (io.ReadCloser, int64, error) {
+func (b *localBackend) Cat(ctx context.Context, t link.Target) (io.ReadCloser, int64, error) {
 	c, err := b.resolve(ctx, t)
 	if err != nil {
 		return nil, 0, err
@@ -117,7 +118,7 @@ func (b *localBackend) Cat(ctx context.Context, t target) (io.ReadCloser, int64,
 	return f, f.Size(), nil
 }
 
-func (b *localBackend) PinAdd(ctx context.Context, t target) (cid.Cid, error) {
+func (b *localBackend) PinAdd(ctx context.Context, t link.Target) (cid.Cid, error) {
 	c, err := b.resolve(ctx, t)
 	if err != nil {
 		return cid.Undef, err
@@ -125,7 +126,7 @@ func (b *localBackend) PinAdd(ctx context.Context, t target) (cid.Cid, error) {
 	return c, b.n.Pin(ctx, c)
 }
 
-func (b *localBackend) PinRm(ctx context.Context, t target) (cid.Cid, error) {
+func (b *localBackend) PinRm(ctx context.Context, t link.Target) (cid.Cid, error) {
 	c, err := b.resolve(ctx, t)
 	if err != nil {
 		return cid.Undef, err
@@ -145,7 +146,7 @@ func (b *localBackend) ID(context.Context) (idInfo, error) {
 	return info, nil
 }
 
-func (b *localBackend) Stream(ctx context.Context, t target) (string, error) {
+func (b *localBackend) Stream(ctx context.Context, t link.Target) (string, error) {
 	c, err := b.resolve(ctx, t)
 	if err != nil {
 		return "", err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"io"
 	"log/slog"
 	"os"
@@ -52,7 +53,7 @@ func exitCode(err error) int {
 		return exitOK
 	case errors.As(err, &re):
 		return re.code
-	case errors.As(err, &ue), errors.Is(err, errBadTarget), errors.Is(err, node.ErrNotFile):
+	case errors.As(err, &ue), errors.Is(err, link.ErrNotLink), errors.Is(err, node.ErrNotFile):
 		return exitUsage
 	case errors.Is(err, context.DeadlineExceeded), ipld.IsNotFound(err):
 		return exitNotFound
@@ -413,7 +414,7 @@ func (c *cli) catCommand() *cobra.Command {
 		Short: "Write a file's bytes to stdout",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := parseTarget(args[0])
+			t, err := link.Parse(args[0])
 			if err != nil {
 				return err
 			}
@@ -429,7 +430,7 @@ type onlyWriter struct{ io.Writer }
 
 // copyOut streams t into w and checks the length, so a transfer cut short
 // is an error, not a silently short file.
-func (c *cli) copyOut(ctx context.Context, b backend, t target, w io.Writer) error {
+func (c *cli) copyOut(ctx context.Context, b backend, t link.Target, w io.Writer) error {
 	rc, size, err := b.Cat(ctx, t)
 	if err != nil {
 		return err
@@ -457,14 +458,14 @@ func (c *cli) getCommand() *cobra.Command {
 		Short: "Save a file to PATH (written whole or not at all)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			t, err := parseTarget(args[0])
+			t, err := link.Parse(args[0])
 			if err != nil {
 				return err
 			}
 			if out == "" {
-				out = t.cid.String()
-				if t.ipns != "" {
-					out = t.ipns
+				out = t.Cid.String()
+				if t.IPNS != "" {
+					out = t.IPNS
 				}
 			}
 			return c.withBackend(true, func(ctx context.Context, b backend) error {
@@ -500,9 +501,9 @@ func (c *cli) pinCommand() *cobra.Command {
 			Short: map[string]string{"add": "Fetch and pin files", "rm": "Unpin files"}[op],
 			Args:  cobra.MinimumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var targets []target
+				var targets []link.Target
 				for _, a := range args {
-					t, err := parseTarget(a)
+					t, err := link.Parse(a)
 					if err != nil {
 						return err
 					}
@@ -673,7 +674,7 @@ func (c *cli) versionCommand() *cobra.Command {
 func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 	open := ""
 	if len(args) == 1 {
-		if _, err := parseTarget(args[0]); err != nil {
+		if _, err := link.Parse(args[0]); err != nil {
 			return err
 		}
 		open = args[0]

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"io"
 	"log/slog"
 	"net"
@@ -160,8 +161,8 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "cat":
 		err = s.cat(ctx, w, q.Get("arg"))
 	case "pin/add", "pin/rm":
-		var t target
-		if t, err = parseTarget(q.Get("arg")); err == nil {
+		var t link.Target
+		if t, err = link.Parse(q.Get("arg")); err == nil {
 			var c cid.Cid
 			if op == "pin/add" {
 				c, err = s.b.PinAdd(ctx, t)
@@ -192,8 +193,8 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, info)
 		}
 	case "stream":
-		var t target
-		if t, err = parseTarget(q.Get("arg")); err == nil {
+		var t link.Target
+		if t, err = link.Parse(q.Get("arg")); err == nil {
 			var u string
 			if u, err = s.b.Stream(ctx, t); err == nil {
 				writeJSON(w, streamReply{URL: u})
@@ -285,7 +286,7 @@ type addLine struct {
 }
 
 func (s *controlServer) cat(ctx context.Context, w http.ResponseWriter, arg string) error {
-	t, err := parseTarget(arg)
+	t, err := link.Parse(arg)
 	if err != nil {
 		return err
 	}
@@ -447,7 +448,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (c *controlClient) Cat(ctx context.Context, t target) (io.ReadCloser, int64, error) {
+func (c *controlClient) Cat(ctx context.Context, t link.Target) (io.ReadCloser, int64, error) {
 	resp, err := c.do(ctx, http.MethodGet, "cat", url.Values{"arg": {t.String()}}, nil, nil)
 	if err != nil {
 		return nil, 0, err
@@ -455,7 +456,7 @@ func (c *controlClient) Cat(ctx context.Context, t target) (io.ReadCloser, int64
 	return resp.Body, resp.ContentLength, nil
 }
 
-func (c *controlClient) pin(ctx context.Context, op string, t target) (cid.Cid, error) {
+func (c *controlClient) pin(ctx context.Context, op string, t link.Target) (cid.Cid, error) {
 	var out struct {
 		Cid string `json:"cid"`
 	}
@@ -465,11 +466,11 @@ func (c *controlClient) pin(ctx context.Context, op string, t target) (cid.Cid, 
 	return cid.Decode(out.Cid)
 }
 
-func (c *controlClient) PinAdd(ctx context.Context, t target) (cid.Cid, error) {
+func (c *controlClient) PinAdd(ctx context.Context, t link.Target) (cid.Cid, error) {
 	return c.pin(ctx, "pin/add", t)
 }
 
-func (c *controlClient) PinRm(ctx context.Context, t target) (cid.Cid, error) {
+func (c *controlClient) PinRm(ctx context.Context, t link.Target) (cid.Cid, error) {
 	return c.pin(ctx, "pin/rm", t)
 }
 
@@ -489,7 +490,7 @@ func (c *controlClient) PinLs(ctx context.Context) ([]node.PinInfo, error) {
 	return pins, nil
 }
 
-func (c *controlClient) Stream(ctx context.Context, t target) (string, error) {
+func (c *controlClient) Stream(ctx context.Context, t link.Target) (string, error) {
 	var out streamReply
 	_, err := c.do(ctx, http.MethodPost, "stream", url.Values{"arg": {t.String()}}, nil, &out)
 	return out.URL, err

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
 	"sort"
 	"strings"
 	"sync"
@@ -145,7 +147,7 @@ func mainContent(status *statusView, open *openView) fyne.CanvasObject {
 	title := widget.NewLabel(windowTitle)
 	title.SizeName = theme.SizeNameHeadingText
 	title.TextStyle.Bold = true
-	tagline := dimText("Watch, share and seed video over IPFS")
+	tagline := ui.DimText("Watch, share and seed video over IPFS")
 	// Labels carry their own inner padding, so a plain VBox would leave the
 	// tagline floating far below the title; a negative gap pulls them together.
 	header := container.NewBorder(nil, nil,
@@ -155,20 +157,10 @@ func mainContent(status *statusView, open *openView) fyne.CanvasObject {
 
 	body := container.NewVBox(
 		header,
-		section(theme.MediaPlayIcon(), "Open a video", open.content()),
-		section(theme.ComputerIcon(), "Your node", status.content()),
+		ui.Section(theme.MediaPlayIcon(), "Open a video", open.content()),
+		ui.Section(theme.ComputerIcon(), "Your node", status.content()),
 	)
 	return container.NewVScroll(container.NewPadded(body))
-}
-
-// section is a card with a small icon heading. Card's own title uses the
-// heading size, which would compete with the app name in the header.
-func section(icon fyne.Resource, title string, content fyne.CanvasObject) fyne.CanvasObject {
-	heading := widget.NewLabel(title)
-	heading.SizeName = theme.SizeNameSubHeadingText
-	heading.TextStyle.Bold = true
-	head := container.NewHBox(widget.NewIcon(theme.NewPrimaryThemedResource(icon)), heading)
-	return widget.NewCard("", "", container.NewVBox(head, content))
 }
 
 type nodeState int
@@ -244,12 +236,12 @@ func newStatusView(src statusSource) *statusView {
 	// The button sits right after the ID so it reads as "copy this".
 	idRow := container.NewHBox(v.peerID, v.copyID)
 	v.body = container.New(layout.NewFormLayout(),
-		dimText("Status"), stateRow,
-		dimText("Peer ID"), idRow,
-		dimText("Peers"), v.peers,
-		dimText("Reachability"), v.reach,
-		dimText("Addresses"), v.addrs,
-		dimText("Repository"), v.repo,
+		ui.DimText("Status"), stateRow,
+		ui.DimText("Peer ID"), idRow,
+		ui.DimText("Peers"), v.peers,
+		ui.DimText("Reachability"), v.reach,
+		ui.DimText("Addresses"), v.addrs,
+		ui.DimText("Repository"), v.repo,
 	)
 	return v
 }
@@ -488,7 +480,7 @@ func newOpenView(initial string) *openView {
 func (o *openView) content() fyne.CanvasObject { return o.body }
 
 func (o *openView) open() {
-	t, err := parseTarget(o.entry.Text)
+	t, err := link.Parse(o.entry.Text)
 	switch {
 	case strings.TrimSpace(o.entry.Text) == "":
 		o.showResult(false, "Paste a CID or ipfs:// link first.")
@@ -508,16 +500,6 @@ func (o *openView) showResult(ok bool, text string) {
 		setLabel(o.result, text, widget.WarningImportance)
 	}
 	o.resultRow.Show()
-}
-
-// dimText is secondary text. Low-importance labels use the disabled colour,
-// which is too faint to read comfortably; the placeholder colour is the
-// theme's "quieter but readable" shade.
-func dimText(s string) *widget.RichText {
-	return widget.NewRichText(&widget.TextSegment{
-		Text:  s,
-		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, Inline: true},
-	})
 }
 
 func selectableLabel() *widget.Label {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"strings"
 	"sync"
 	"time"
@@ -57,9 +58,9 @@ func (c *cli) play(arg string, o playOptions) error {
 	if err != nil {
 		return err
 	}
-	var t target
+	var t link.Target
 	if !isPlainURL(arg) {
-		if t, err = parseTarget(arg); err != nil {
+		if t, err = link.Parse(arg); err != nil {
 			return usageError{err}
 		}
 	}
@@ -140,7 +141,7 @@ func (c *cli) play(arg string, o playOptions) error {
 const findWait = 30 * time.Second
 
 // stream resolves t to the gateway URL to play.
-func (c *cli) stream(ctx context.Context, b backend, t target) (string, error) {
+func (c *cli) stream(ctx context.Context, b backend, t link.Target) (string, error) {
 	if c.g.timeout > 0 {
 		return b.Stream(ctx, t)
 	}

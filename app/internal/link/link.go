@@ -1,4 +1,11 @@
-package main
+// Package link parses what a user pastes or a protocol handler passes to
+// name a video: a CID, an ipfs:// or ipns:// link, an /ipfs/ or /ipns/
+// path, or a path or subdomain gateway link, which becomes a CID so the
+// bytes come through our own node.
+//
+//	t, err := link.Parse("https://ipfs.io/ipfs/bafy…/clip.mp4")
+//	// t.Cid = bafy…, t.Path = "clip.mp4"
+package link
 
 import (
 	"errors"
@@ -9,35 +16,37 @@ import (
 	"github.com/ipfs/go-cid"
 )
 
-// target is what a user named: an IPFS CID (with an optional path below
+// Target is what a user named: an IPFS CID (with an optional path below
 // it) or an IPNS name.
-type target struct {
-	cid  cid.Cid // set for /ipfs/ targets
-	ipns string  // set for /ipns/ targets
-	path string  // below the root, without leading slash; "" for the root
+type Target struct {
+	Cid  cid.Cid // set for /ipfs/ targets
+	IPNS string  // set for /ipns/ targets
+	Path string  // below the root, without leading slash; "" for the root
 }
 
-func (t target) String() string {
-	root := "/ipfs/" + t.cid.String()
-	if t.ipns != "" {
-		root = "/ipns/" + t.ipns
+// String is the target as a content path: /ipfs/CID[/path] or /ipns/NAME[/path].
+func (t Target) String() string {
+	root := "/ipfs/" + t.Cid.String()
+	if t.IPNS != "" {
+		root = "/ipns/" + t.IPNS
 	}
-	if t.path != "" {
-		return root + "/" + t.path
+	if t.Path != "" {
+		return root + "/" + t.Path
 	}
 	return root
 }
 
-var errBadTarget = errors.New("not a CID or IPFS link")
+// ErrNotLink is wrapped by every Parse error.
+var ErrNotLink = errors.New("not a CID or IPFS link")
 
-// parseTarget accepts a CID, /ipfs/CID[/path], ipfs://CID[/path],
+// Parse accepts a CID, /ipfs/CID[/path], ipfs://CID[/path],
 // /ipns/NAME[/path], ipns://NAME[/path], and gateway links
 // (https://HOST/ipfs/CID…, https://CID.ipfs.HOST/…), so the bytes come
 // through our own node.
-func parseTarget(s string) (target, error) {
+func Parse(s string) (Target, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return target{}, fmt.Errorf("empty input: %w", errBadTarget)
+		return Target{}, fmt.Errorf("empty input: %w", ErrNotLink)
 	}
 	var ns, rest string
 	switch {
@@ -60,21 +69,21 @@ func parseTarget(s string) (target, error) {
 	sub = strings.Trim(sub, "/")
 	if ns == "ipns" {
 		if root == "" {
-			return target{}, fmt.Errorf("%q: no IPNS name: %w", s, errBadTarget)
+			return Target{}, fmt.Errorf("%q: no IPNS name: %w", s, ErrNotLink)
 		}
-		return target{ipns: root, path: sub}, nil
+		return Target{IPNS: root, Path: sub}, nil
 	}
 	c, err := cid.Decode(root)
 	if err != nil {
-		return target{}, fmt.Errorf("%q: %w (%v)", s, errBadTarget, err)
+		return Target{}, fmt.Errorf("%q: %w (%v)", s, ErrNotLink, err)
 	}
-	return target{cid: c, path: sub}, nil
+	return Target{Cid: c, Path: sub}, nil
 }
 
-func parseGatewayURL(s string) (target, error) {
+func parseGatewayURL(s string) (Target, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return target{}, fmt.Errorf("%q: %w", s, errBadTarget)
+		return Target{}, fmt.Errorf("%q: %w", s, ErrNotLink)
 	}
 	// Subdomain gateways: https://CID.ipfs.HOST/path
 	if label, restHost, ok := strings.Cut(u.Hostname(), "."); ok {
@@ -83,15 +92,15 @@ func parseGatewayURL(s string) (target, error) {
 				if ns == "ipns" {
 					label = inlinedDNSLink(label)
 				}
-				return parseTarget("/" + ns + "/" + label + u.EscapedPath())
+				return Parse("/" + ns + "/" + label + u.EscapedPath())
 			}
 		}
 	}
 	// Path gateways: https://HOST/ipfs/CID/path
 	if strings.HasPrefix(u.Path, "/ipfs/") || strings.HasPrefix(u.Path, "/ipns/") {
-		return parseTarget(u.Path)
+		return Parse(u.Path)
 	}
-	return target{}, fmt.Errorf("%q is a web address, not an IPFS gateway link: %w", s, errBadTarget)
+	return Target{}, fmt.Errorf("%q is a web address, not an IPFS gateway link: %w", s, ErrNotLink)
 }
 
 // inlinedDNSLink undoes how subdomain gateways fit a DNSLink domain into

@@ -1,4 +1,4 @@
-package main
+package link
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ func TestParseTarget(t *testing.T) {
 		{"https://" + c + ".ipfs.dweb.link/clip.webm", "/ipfs/" + c + "/clip.webm"},
 		{"https://en-wikipedia--on--ipfs-org.ipns.dweb.link/wiki/", "/ipns/en.wikipedia-on-ipfs.org/wiki"},
 	} {
-		got, err := parseTarget(tc.in)
+		got, err := Parse(tc.in)
 		if err != nil {
 			t.Errorf("%q: %v", tc.in, err)
 			continue
@@ -30,8 +30,8 @@ func TestParseTarget(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "hello", "bafy123", "/ipfs/", "ipns://", "https://example.com/video.mp4", "Qm!!!"} {
-		if _, err := parseTarget(bad); !errors.Is(err, errBadTarget) {
-			t.Errorf("%q: got %v, want errBadTarget", bad, err)
+		if _, err := Parse(bad); !errors.Is(err, ErrNotLink) {
+			t.Errorf("%q: got %v, want ErrNotLink", bad, err)
 		}
 	}
 }
