@@ -31,9 +31,9 @@ INTEROP_PKGS ?= ./app/ ./node/
 BENCH_CMD ?= $(GOCMD) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./app/
 
 # Debian packages: libmpv and mpv for playback, ffmpeg to make test videos and
-# screenshots, xvfb (+ xauth for xvfb-run) for GUI tests, GL/X11 headers for
-# Fyne, jq for scripts.
-DEB_PACKAGES = libmpv-dev mpv ffmpeg xvfb xauth libgl1-mesa-dev xorg-dev libxxf86vm-dev pkg-config jq
+# screenshots, xvfb (+ xauth for xvfb-run, x11-utils for xwininfo) for GUI
+# tests, GL/X11 headers for Fyne, jq for scripts.
+DEB_PACKAGES = libmpv-dev mpv ffmpeg xvfb xauth x11-utils libgl1-mesa-dev xorg-dev libxxf86vm-dev pkg-config jq
 
 BIN = bin/ipfs-tube
 

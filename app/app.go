@@ -19,7 +19,7 @@ func (c *cli) openApp(open string) error {
 	defer stop()
 	n, err := c.holdRepo(ctx)
 	if errors.Is(err, node.ErrRepoLocked) {
-		return fmt.Errorf("IPFS-Tube is already running on %s (a daemon or another window); stop it first: %w", c.g.repo, err)
+		return c.handOffToRunning(ctx, open, err)
 	}
 	if err != nil {
 		return err
@@ -37,4 +37,22 @@ func (c *cli) openApp(open string) error {
 		ctlErr = ctl.Close()
 	}
 	return errors.Join(guiErr, ctlErr, n.Close())
+}
+
+// handOffToRunning gives open to the app window that holds the repo, so a
+// link clicked in a browser or a file opened from a file manager lands in
+// the window already open. lockErr is why this process could not open the
+// repo itself.
+func (c *cli) handOffToRunning(ctx context.Context, open string, lockErr error) error {
+	ctl, err := readControl(c.g.repo)
+	if err != nil {
+		return fmt.Errorf("IPFS-Tube is already running on %s but does not answer yet; try again in a moment: %w", c.g.repo, lockErr)
+	}
+	if err := ctl.handOff(ctx, open); err != nil {
+		return err
+	}
+	if open != "" {
+		fmt.Fprintf(c.stderr, "Opened %s in the running IPFS-Tube window.\n", open)
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"io"
 	"os"
 	gopath "path"
@@ -12,6 +11,7 @@ import (
 	"github.com/ipfs/boxo/path"
 	"github.com/ipfs/go-cid"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"io"
 	"log/slog"
 	"os"
@@ -25,6 +24,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/spf13/cobra"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -674,10 +674,15 @@ func (c *cli) versionCommand() *cobra.Command {
 func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 	open := ""
 	if len(args) == 1 {
-		if _, err := link.Parse(args[0]); err != nil {
-			return err
-		}
 		open = args[0]
+		// A file or folder is uploaded, anything else must be a link.
+		if _, statErr := os.Stat(open); statErr != nil {
+			if _, err := link.Parse(open); err != nil {
+				return err
+			}
+		} else if abs, err := filepath.Abs(open); err == nil {
+			open = abs
+		}
 	}
 	return c.openApp(open)
 }

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -55,6 +55,8 @@ type controlServer struct {
 	ln    net.Listener
 	repo  string
 	log   *slog.Logger
+	// window is the app window when one holds the repo; nil in a daemon.
+	window windowControl
 }
 
 // serveControl starts the control API for b on loopback and publishes its
@@ -206,8 +208,11 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, st)
 		}
 	default:
-		http.NotFound(w, r)
-		return
+		var handled bool
+		if handled, err = s.serveWindow(w, op, q); !handled {
+			http.NotFound(w, r)
+			return
+		}
 	}
 	if err != nil {
 		code := exitCode(err)

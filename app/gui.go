@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +20,8 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/playback"
 )
 
