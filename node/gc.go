@@ -57,6 +57,48 @@ func (n *Node) GC(ctx context.Context) (GCResult, error) {
 	return res, nil
 }
 
+// Evict deletes the locally stored blocks of the DAGs under roots that no
+// pin keeps, then reclaims the space: "remove this video from my disk"
+// without touching other cached videos, which GC would delete too. Roots
+// that are pinned, or blocks another pinned DAG shares, stay.
+func (n *Node) Evict(ctx context.Context, roots ...cid.Cid) (GCResult, error) {
+	defer n.gcLocker.GCLock(ctx).Unlock(ctx)
+	live, err := n.liveSet(ctx)
+	if err != nil {
+		return GCResult{}, fmt.Errorf("evict: %w", err)
+	}
+	under := map[string]struct{}{}
+	var res GCResult
+	for _, root := range roots {
+		if err := n.walkLocal(ctx, root, under); err != nil {
+			return res, fmt.Errorf("evict %s: %w", root, err)
+		}
+	}
+	for key := range under {
+		if _, keep := live[key]; keep {
+			continue
+		}
+		// The blockstore is keyed by multihash; any CID version reaches it.
+		c := cid.NewCidV1(cid.Raw, []byte(key))
+		size, err := n.blockstore.GetSize(ctx, c)
+		if err != nil {
+			continue // not stored (walkLocal marks roots it cannot read)
+		}
+		if err := n.blockstore.DeleteBlock(ctx, c); err != nil {
+			return res, fmt.Errorf("evict: delete %s: %w", c, err)
+		}
+		res.BlocksRemoved++
+		res.BytesRemoved += int64(size)
+	}
+	if res.BlocksRemoved > 0 {
+		if err := reclaimSpace(ctx, n.ds.DB); err != nil {
+			return res, fmt.Errorf("evict: reclaim: %w", err)
+		}
+	}
+	n.log.Info("evicted", "roots", len(roots), "blocks", res.BlocksRemoved, "bytes", res.BytesRemoved)
+	return res, nil
+}
+
 // liveSet returns the multihashes (the blockstore's keys) of every block
 // under a pin.
 func (n *Node) liveSet(ctx context.Context) (map[string]struct{}, error) {

@@ -454,6 +454,12 @@ func TestPinFetchesFromPeers(t *testing.T) {
 	if err := b.Pin(ctx, res.Cid); err != nil {
 		t.Fatal(err)
 	}
+	if up := a.BytesUploaded(); up < 5<<20 {
+		t.Errorf("seeder reports %d bytes uploaded, want at least the 5 MiB file", up)
+	}
+	if up := b.BytesUploaded(); up != 0 {
+		t.Errorf("fetcher reports %d bytes uploaded, want 0", up)
+	}
 	a.Close() // b must now have every block itself
 	if _, err := b.GC(ctx); err != nil {
 		t.Fatal(err)
@@ -537,5 +543,54 @@ func TestIPNSBetweenOurNodes(t *testing.T) {
 	}
 	if _, err := b.ResolveName(ctx, "not a name"); err == nil {
 		t.Fatal("a malformed name resolved")
+	}
+}
+
+func TestEvictRemovesOneUnpinnedDAG(t *testing.T) {
+	ctx := context.Background()
+	n := newTestNode(t)
+	pinned, err := n.Import(ctx, newRandomReader(11, 4<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim, err := n.Import(ctx, newRandomReader(12, 6<<20+3), ImportNoPin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := n.Import(ctx, newRandomReader(13, 3<<20), ImportNoPin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Evicting a pinned root removes nothing.
+	if res, err := n.Evict(ctx, pinned.Cid); err != nil || res.BlocksRemoved != 0 {
+		t.Fatalf("evict pinned: %+v, %v; want nothing removed", res, err)
+	}
+	res, err := n.Evict(ctx, victim.Cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BytesRemoved < 6<<20 || res.BlocksRemoved < 7 {
+		t.Fatalf("evict removed %d blocks, %d bytes; want the 6 MiB file", res.BlocksRemoved, res.BytesRemoved)
+	}
+	if has, _ := n.blockstore.Has(ctx, victim.Cid); has {
+		t.Fatal("evicted root still stored")
+	}
+	for _, keep := range []struct {
+		c    cid.Cid
+		seed uint64
+		size int64
+	}{{pinned.Cid, 11, 4 << 20}, {other.Cid, 13, 3 << 20}} {
+		f, err := n.Open(ctx, keep.c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sha256Of(t, f) != sha256Of(t, newRandomReader(keep.seed, keep.size)) {
+			t.Fatalf("%s damaged by evicting another file", keep.c)
+		}
+		f.Close()
+	}
+	// Evicting what is not stored is not an error.
+	if _, err := n.Evict(ctx, victim.Cid); err != nil {
+		t.Fatalf("evict again: %v", err)
 	}
 }
