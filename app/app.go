@@ -6,15 +6,23 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
+	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
+// catalogDir is where a repo keeps the app's catalog (library.Open).
+func catalogDir(repo string) string { return filepath.Join(repo, "library") }
+
 // openApp opens the desktop window on the repo; with open set, on that
-// video. The window shows before the node has started; once it has, the
-// control API serves CLI commands for as long as the window is open.
-func (c *cli) openApp(open string) error {
+// video (or uploading that file). The window shows before the node has
+// started; once it has, the control API serves CLI commands, and hands a
+// second `ipfs-tube LINK` to this window, for as long as the app runs.
+func (c *cli) openApp(store *settings.Store, open string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	n, err := c.holdRepo(ctx)
@@ -24,19 +32,38 @@ func (c *cli) openApp(open string) error {
 	if err != nil {
 		return err
 	}
+	cat, err := library.Open(ctx, catalogDir(n.RepoDir()), library.WithLogger(c.log))
+	if err != nil {
+		return errors.Join(fmt.Errorf("open the library: %w", err), n.Close())
+	}
+	b := &localBackend{n: n}
+	services := newGUIServices(b, cat, c.log)
+	deps := guiDeps{
+		node:     n,
+		services: services,
+		catalog:  cat,
+		settings: store,
+		uploader: upload.New(n, cat, upload.WithLogger(c.log)),
+		log:      c.log,
+	}
 	var ctl *controlServer
-	start := func(ctx context.Context) error {
+	start := func(ctx context.Context, w windowControl) error {
+		if err := n.Start(ctx); err != nil {
+			return err
+		}
 		var err error
-		ctl, err = c.serve(ctx, n)
+		ctl, err = serveControl(n.RepoDir(), b, c.log, w)
 		return err
 	}
-	// runGUI returns only after start has returned, so ctl is settled.
-	guiErr := runGUI(ctx, n, start, open)
+	// runGUI returns only after start has returned, so ctl is settled, and
+	// after the views stopped, so the catalog can close.
+	guiErr := runGUI(ctx, deps, start, open)
 	var ctlErr error
 	if ctl != nil {
 		ctlErr = ctl.Close()
 	}
-	return errors.Join(guiErr, ctlErr, n.Close())
+	b.closeGateway()
+	return errors.Join(guiErr, ctlErr, cat.Close(), n.Close())
 }
 
 // handOffToRunning gives open to the app window that holds the repo, so a

@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -656,7 +657,7 @@ func (c *cli) serve(ctx context.Context, n *node.Node) (*controlServer, error) {
 	if err := n.Start(ctx); err != nil {
 		return nil, err
 	}
-	return serveControl(n.RepoDir(), &localBackend{n: n}, c.log)
+	return serveControl(n.RepoDir(), &localBackend{n: n}, c.log, nil)
 }
 
 func (c *cli) versionCommand() *cobra.Command {
@@ -684,7 +685,15 @@ func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 			open = abs
 		}
 	}
-	return c.openApp(open)
+	store := settings.NewStore(settings.DefaultDir())
+	// The repo location chosen in Settings applies when neither --repo nor
+	// IPFS_TUBE_REPO names one.
+	if !cmd.Flags().Changed("repo") && os.Getenv("IPFS_TUBE_REPO") == "" {
+		if st, err := store.Load(); err == nil && st.RepoDir != "" {
+			c.g.repo = st.RepoDir
+		}
+	}
+	return c.openApp(store, open)
 }
 
 func reachabilityWords(r network.Reachability) string {

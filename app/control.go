@@ -60,8 +60,9 @@ type controlServer struct {
 }
 
 // serveControl starts the control API for b on loopback and publishes its
-// address in the repo. Close it before closing b.
-func serveControl(repo string, b backend, log *slog.Logger) (*controlServer, error) {
+// address in the repo; window is the app window, nil in a daemon. Close it
+// before closing b.
+func serveControl(repo string, b backend, log *slog.Logger, window windowControl) (*controlServer, error) {
 	token, err := ensureToken(repo)
 	if err != nil {
 		return nil, fmt.Errorf("control API: %w", err)
@@ -70,7 +71,7 @@ func serveControl(repo string, b backend, log *slog.Logger) (*controlServer, err
 	if err != nil {
 		return nil, fmt.Errorf("control API: %w", err)
 	}
-	s := &controlServer{b: b, token: token, ln: ln, repo: repo, log: log}
+	s := &controlServer{b: b, token: token, ln: ln, repo: repo, log: log, window: window}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
-	"strings"
+	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,17 +12,20 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
-	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/libraryview"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/playerview"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/seedview"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/settingsview"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
-	"github.com/ipfs-tube/ipfs-tube/node"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/uploadview"
+	"github.com/ipfs-tube/ipfs-tube/library"
 )
 
 // appID names the app to Fyne (preferences, storage paths). Reverse-DNS with
@@ -36,52 +39,91 @@ const (
 	statusInterval = time.Second
 	// maxShownAddrs keeps the card readable; a node can listen on a dozen.
 	maxShownAddrs = 3
+	// stateTimeout bounds how long app/state waits for the UI thread.
+	stateTimeout = 5 * time.Second
 )
 
-// statusSource is what the window shows about the node.
-type statusSource interface {
-	ID() peer.ID
-	// Addrs is nil before the node is started.
-	Addrs() []ma.Multiaddr
-	Peers() []peer.ID
-	Reachability() network.Reachability
-	RepoDir() string
+// The window's views, in the order of the side bar; the names are what
+// app/show and app/state use.
+const (
+	viewWatch    = "watch"
+	viewLibrary  = "library"
+	viewUpload   = "upload"
+	viewSeeding  = "seeding"
+	viewSettings = "settings"
+)
+
+var viewNames = []string{viewWatch, viewLibrary, viewUpload, viewSeeding, viewSettings}
+
+// guiDeps is what the window is built on.
+type guiDeps struct {
+	node     statusSource
+	services *guiServices
+	catalog  *library.Catalog
+	settings *settings.Store
+	uploader *upload.Uploader
+	log      *slog.Logger
 }
 
-var _ statusSource = (*node.Node)(nil)
+// shell is the main window: the open bar on top, the views behind a side
+// bar, the node's state at the bottom. Its methods that implement
+// windowControl may run on any goroutine; everything else belongs to the
+// UI thread.
+type shell struct {
+	deps guiDeps
+	app  fyne.App
+	win  fyne.Window
 
-// runGUI shows the main window and blocks until the window closes or ctx ends.
-// It must be called on the main goroutine, once per process (Fyne runs one
-// app per process). n is already created (node.New) but maybe not started;
-// start is called by runGUI in a goroutine AFTER the window is shown, so the
-// window appears before the node finished starting; a nil start means n is
-// already running. openTarget is a CID or link to open at start ("" for
-// none).
+	open     *openView
+	status   *statusView
+	footer   *widget.Label
+	tabs     *container.AppTabs
+	player   *playerview.View
+	library  *libraryview.View
+	uploads  *uploadview.View
+	seeding  *seedview.View
+	settings *settingsview.View
+
+	normal fyne.CanvasObject // the window's content when not fullscreen
+
+	// closed stops late fyne.Do callbacks from touching a dead window; it
+	// is atomic because Fyne runs such callbacks inline once it has shut
+	// down.
+	closed atomic.Bool
+	// quitting is set when the user really quits, so the close intercept
+	// lets the window go even when closing would otherwise hide it.
+	quitting atomic.Bool
+	hasTray  bool // a tray icon is shown
+}
+
+var _ windowControl = (*shell)(nil)
+
+// runGUI shows the main window and blocks until the app quits or ctx
+// ends. It must be called on the main goroutine, once per process (Fyne
+// runs one app per process). The node in deps is created but maybe not
+// started: start is called in a goroutine AFTER the window is shown, so
+// the window appears before the node has started; a nil start means the
+// node already runs. start gets the window, for the control API. open is a
+// link to play or a file to upload at start ("" for none).
 //
-// runGUI returns nil when the window is closed or ctx ends, and only after
-// start has returned (its context is cancelled first) and the status refresh
-// has stopped, so the caller may Close n right away. A start error is shown
-// in the window, not returned: the user reads it there before closing.
-func runGUI(ctx context.Context, n statusSource, start func(context.Context) error, openTarget string) error {
+// runGUI returns nil when the app quits or ctx ends, and only after start
+// has returned (its context is cancelled first), the views have stopped
+// (the player has saved its position) and the status refresh has ended,
+// so the caller may close the catalog and the node right away. A start
+// error is shown in the window, not returned.
+func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windowControl) error, open string) error {
 	a := app.NewWithID(appID)
-	w := a.NewWindow(windowTitle)
-	status := newStatusView(n)
-	open := newOpenView(openTarget)
-	w.SetContent(mainContent(status, open))
-	w.Resize(fyne.NewSize(960, 600))
-	w.CenterOnScreen()
-	w.SetMaster()
-	w.Canvas().Focus(open.entry)
-	// Safe before start: while starting, update reads only what New set up.
-	status.update()
+	saved, err := deps.settings.Load()
+	if err != nil {
+		deps.log.Warn("settings", "err", err)
+	}
+	settingsview.ApplyTheme(a, saved.Theme)
 
 	life, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// closed stops late fyne.Do callbacks from touching a dead window; it is
-	// atomic because Fyne runs such callbacks inline once it has shut down.
-	var closed atomic.Bool
-	w.SetOnClosed(func() {
-		closed.Store(true)
+	s := newShell(life, a, deps)
+	s.win.SetOnClosed(func() {
+		s.closed.Store(true)
 		cancel()
 	})
 
@@ -96,9 +138,10 @@ func runGUI(ctx context.Context, n statusSource, start func(context.Context) err
 			defer wg.Done()
 			var err error
 			if start != nil {
-				err = start(life)
+				err = start(life, s)
 			}
-			status.setStarted(err)
+			deps.services.setStarted(err)
+			s.status.setStarted(err)
 			select {
 			case kick <- struct{}{}:
 			default:
@@ -106,414 +149,326 @@ func runGUI(ctx context.Context, n statusSource, start func(context.Context) err
 		}()
 		go func() {
 			defer wg.Done()
-			t := time.NewTicker(statusInterval)
-			defer t.Stop()
-			for {
-				select {
-				case <-life.Done():
-					return
-				case <-t.C:
-				case <-kick:
-				}
-				// Read the node here, off the UI thread: its calls may wait
-				// on locks, and the UI thread must never wait.
-				s := status.snapshot()
-				fyne.Do(func() {
-					if !closed.Load() {
-						status.apply(s)
-					}
-				})
-			}
+			s.refreshStatus(life, kick)
 		}()
 		go func() {
 			defer wg.Done()
 			<-life.Done()
 			if ctx.Err() != nil {
+				s.quitting.Store(true)
 				fyne.Do(a.Quit)
 			}
 		}()
+		if open != "" {
+			if err := s.Open(open); err != nil {
+				fyne.Do(func() { s.open.showError(openError(err)) })
+			}
+		}
 	})
 
-	w.ShowAndRun()
+	s.win.ShowAndRun()
+	s.closed.Store(true)
 	cancel()
 	wg.Wait()
+	s.closeViews()
 	return nil
 }
 
-// mainContent lays out the whole window: header, the open card (the thing a
-// viewer came for) and the node card.
-func mainContent(status *statusView, open *openView) fyne.CanvasObject {
-	logo := widget.NewIcon(theme.NewPrimaryThemedResource(theme.MediaVideoIcon()))
-	title := widget.NewLabel(windowTitle)
-	title.SizeName = theme.SizeNameHeadingText
-	title.TextStyle.Bold = true
-	tagline := ui.DimText("Watch, share and seed video over IPFS")
-	// Labels carry their own inner padding, so a plain VBox would leave the
-	// tagline floating far below the title; a negative gap pulls them together.
-	header := container.NewBorder(nil, nil,
-		container.NewGridWrap(fyne.NewSize(48, 48), logo), nil,
-		container.New(layout.NewCustomPaddedVBoxLayout(-theme.Padding()*2), title, tagline),
+func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
+	s := &shell{deps: deps, app: a, win: a.NewWindow(windowTitle)}
+	w := s.win
+	s.status = newStatusView(deps.node)
+	s.open = newOpenView("", s.play)
+	s.footer = widget.NewLabel("")
+	s.footer.SizeName = theme.SizeNameCaptionText
+
+	s.player = playerview.New(ctx, deps.services,
+		playerview.WithCatalog(deps.catalog),
+		playerview.WithWindow(fullScreener{s}),
+		playerview.WithLogger(deps.log))
+	s.library = libraryview.New(ctx, deps.catalog, deps.services,
+		libraryview.OnPlay(func(v library.Video) { s.play(link.Target{Cid: v.Cid}) }),
+		libraryview.WithLogger(deps.log))
+	s.uploads = uploadview.New(ctx, deps.uploader,
+		uploadview.WithWindow(w),
+		uploadview.WithPlay(func(r upload.Result) { s.play(link.Target{Cid: r.File}) }),
+		uploadview.WithLogger(deps.log))
+	s.seeding = seedview.New(ctx, deps.settings,
+		seedview.WithSource(deps.services),
+		seedview.WithDiskDir(deps.node.RepoDir()),
+		seedview.WithLogger(deps.log))
+	s.settings = settingsview.New(ctx, deps.settings, w,
+		settingsview.WithDefaultRepo(deps.node.RepoDir()),
+		settingsview.WithLogger(deps.log))
+
+	settingsPage := container.NewVScroll(container.NewVBox(
+		s.settings.Content(),
+		container.NewPadded(ui.Section(theme.ComputerIcon(), "Your node", s.status.content())),
+	))
+	s.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Watch", theme.MediaPlayIcon(), s.player.Content()),
+		container.NewTabItemWithIcon("Library", theme.GridIcon(), s.library.Content()),
+		container.NewTabItemWithIcon("Upload", theme.UploadIcon(), s.uploads.Content()),
+		container.NewTabItemWithIcon("Seeding", theme.StorageIcon(), s.seeding.Content()),
+		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), settingsPage),
 	)
+	s.tabs.SetTabLocation(container.TabLocationLeading)
 
-	body := container.NewVBox(
-		header,
-		ui.Section(theme.MediaPlayIcon(), "Open a video", open.content()),
-		ui.Section(theme.ComputerIcon(), "Your node", status.content()),
-	)
-	return container.NewVScroll(container.NewPadded(body))
-}
+	s.normal = container.NewBorder(s.header(), container.NewPadded(s.footer), nil, nil, s.tabs)
+	w.SetContent(s.normal)
+	w.Resize(fyne.NewSize(1120, 720))
+	w.CenterOnScreen()
+	w.SetMaster()
+	s.status.update()
+	s.footer.SetText(footerText(s.status.snapshot()))
 
-type nodeState int
-
-const (
-	nodeStarting nodeState = iota
-	nodeOnline
-	nodeFailed
-)
-
-// statusSnapshot is one reading of the node, taken off the UI thread and
-// applied on it.
-type statusSnapshot struct {
-	state nodeState
-	err   error
-	id    peer.ID
-	peers int
-	reach network.Reachability
-	addrs []ma.Multiaddr
-	repo  string
-}
-
-// statusView is the node card. snapshot may run on any goroutine; apply,
-// update and the widgets belong to the UI thread.
-type statusView struct {
-	src statusSource
-
-	mu       sync.Mutex
-	state    nodeState
-	startErr error
-
-	// shown is the state on screen, so the spinner and icon are touched
-	// only when it changes.
-	shown     nodeState
-	busy      *widget.Activity
-	stateIcon *widget.Icon
-	stateText *widget.Label
-	peerID    *widget.Label
-	copyID    *widget.Button
-	copiedAt  time.Time
-	peers     *widget.Label
-	reach     *widget.Label
-	addrs     *widget.Label
-	repo      *widget.Label
-	body      fyne.CanvasObject
-}
-
-func newStatusView(src statusSource) *statusView {
-	v := &statusView{
-		src:       src,
-		shown:     -1,
-		busy:      widget.NewActivity(),
-		stateIcon: widget.NewIcon(nil),
-		stateText: widget.NewLabel(""),
-		peerID:    selectableLabel(),
-		peers:     widget.NewLabel(""),
-		reach:     widget.NewLabel(""),
-		addrs:     selectableLabel(),
-		repo:      selectableLabel(),
-	}
-	v.stateText.Wrapping = fyne.TextWrapWord
-	v.stateText.Selectable = true // so a start error can be pasted into a bug report
-	v.stateText.TextStyle.Bold = true
-	v.peerID.TextStyle.Monospace = true
-	v.copyID = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), v.copyPeerID)
-
-	// A long start error wraps onto several lines; keep the icon beside the
-	// first one rather than centred on the block.
-	lineHeight := widget.NewLabel("X").MinSize().Height
-	marker := container.NewGridWrap(fyne.NewSize(theme.IconInlineSize(), lineHeight),
-		container.NewStack(v.busy, v.stateIcon))
-	stateRow := container.NewBorder(nil, nil, container.NewVBox(marker), nil, v.stateText)
-	// The button sits right after the ID so it reads as "copy this".
-	idRow := container.NewHBox(v.peerID, v.copyID)
-	v.body = container.New(layout.NewFormLayout(),
-		ui.DimText("Status"), stateRow,
-		ui.DimText("Peer ID"), idRow,
-		ui.DimText("Peers"), v.peers,
-		ui.DimText("Reachability"), v.reach,
-		ui.DimText("Addresses"), v.addrs,
-		ui.DimText("Repository"), v.repo,
-	)
-	return v
-}
-
-func (v *statusView) content() fyne.CanvasObject { return v.body }
-
-// setStarted records how start ended; nil means online. Any goroutine.
-func (v *statusView) setStarted(err error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if err != nil {
-		v.state, v.startErr = nodeFailed, err
-	} else {
-		v.state = nodeOnline
-	}
-}
-
-// snapshot reads the node. Peers and Addrs are read only once start has
-// returned successfully: the node sets up its host inside Start, so reading
-// them earlier would race with it.
-func (v *statusView) snapshot() statusSnapshot {
-	v.mu.Lock()
-	s := statusSnapshot{state: v.state, err: v.startErr}
-	v.mu.Unlock()
-	s.id = v.src.ID()
-	s.repo = v.src.RepoDir()
-	s.reach = v.src.Reachability()
-	if s.state == nodeOnline {
-		s.peers = len(v.src.Peers())
-		s.addrs = v.src.Addrs()
-	}
+	w.Canvas().SetOnTypedKey(s.typedKey)
+	// Ctrl+L (⌘L) goes to the open bar, as in a browser.
+	w.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyL, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) { w.Canvas().Focus(s.open.entry) })
+	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { s.dropped(uris) })
+	s.setUpTray()
+	w.SetCloseIntercept(s.closeRequested)
 	return s
 }
 
-// update reads the node and shows it at once, on the UI thread; for tests and
-// for the first paint, where the node is not started or not doing anything.
-func (v *statusView) update() { v.apply(v.snapshot()) }
-
-func (v *statusView) apply(s statusSnapshot) {
-	v.applyState(s)
-	if !v.copiedAt.IsZero() && time.Since(v.copiedAt) >= time.Second {
-		v.copiedAt = time.Time{}
-		v.copyID.SetIcon(theme.ContentCopyIcon())
-	}
-	if s.id == "" {
-		setLabel(v.peerID, "—", widget.MediumImportance)
-		v.copyID.Disable()
-	} else {
-		setLabel(v.peerID, s.id.String(), widget.MediumImportance)
-		v.copyID.Enable()
-	}
-	setLabel(v.peers, peersText(s), widget.MediumImportance)
-	setLabel(v.reach, reachText(s), widget.MediumImportance)
-	// Monospace lines addresses up; a lone dash in monospace looks stray.
-	v.addrs.TextStyle.Monospace = s.state == nodeOnline && len(s.addrs) > 0
-	setLabel(v.addrs, addrsText(s), widget.MediumImportance)
-	setLabel(v.repo, s.repo, widget.MediumImportance)
+// header is the app's name and the open bar.
+func (s *shell) header() fyne.CanvasObject {
+	logo := widget.NewIcon(theme.NewPrimaryThemedResource(theme.MediaVideoIcon()))
+	title := widget.NewLabel(windowTitle)
+	title.TextStyle.Bold = true
+	brand := container.NewHBox(container.NewGridWrap(fyne.NewSize(32, 32), logo), title)
+	return container.NewPadded(container.NewBorder(nil, nil, brand, nil, s.open.content()))
 }
 
-func (v *statusView) applyState(s statusSnapshot) {
-	if s.state == v.shown {
-		return
-	}
-	v.shown = s.state
-	switch s.state {
-	case nodeStarting:
-		v.stateIcon.Hide()
-		v.busy.Show()
-		v.busy.Start()
-		setLabel(v.stateText, "Starting…", widget.MediumImportance)
-	case nodeOnline:
-		v.showSettled(theme.NewSuccessThemedResource(theme.ConfirmIcon()), "Online", widget.SuccessImportance)
-	case nodeFailed:
-		v.showSettled(theme.NewErrorThemedResource(theme.ErrorIcon()), "Could not start: "+s.err.Error(), widget.DangerImportance)
+// play opens a link in the player and shows it.
+func (s *shell) play(t link.Target) {
+	s.tabs.SelectIndex(0)
+	s.player.Open(context.Background(), t)
+}
+
+// typedKey hands keys to the player while it shows; the open bar and
+// other focused widgets get their keys before this.
+func (s *shell) typedKey(ev *fyne.KeyEvent) {
+	if s.tabs.SelectedIndex() == 0 {
+		s.player.TypedKey(ev)
 	}
 }
 
-// showSettled replaces the spinner with an icon and a final state text.
-func (v *statusView) showSettled(icon fyne.Resource, text string, imp widget.Importance) {
-	v.busy.Stop()
-	v.busy.Hide()
-	v.stateIcon.SetResource(icon)
-	v.stateIcon.Show()
-	setLabel(v.stateText, text, imp)
-}
-
-func (v *statusView) copyPeerID() {
-	id := v.peerID.Text
-	if id == "" || id == "—" {
-		return
-	}
-	fyne.CurrentApp().Clipboard().SetContent(id)
-	// The tick is the only sign the copy happened. The next status refresh
-	// after a second puts the copy icon back, which keeps this on the UI
-	// thread instead of a timer goroutine outliving the window.
-	v.copiedAt = time.Now()
-	v.copyID.SetIcon(theme.ConfirmIcon())
-}
-
-func peersText(s statusSnapshot) string {
-	switch {
-	case s.state != nodeOnline:
-		return "—"
-	case s.peers == 0:
-		return "None yet"
-	case s.peers == 1:
-		return "1 connected"
-	default:
-		return fmt.Sprintf("%d connected", s.peers)
-	}
-}
-
-// reachText says in plain words what AutoNAT concluded.
-func reachText(s statusSnapshot) string {
-	if s.state == nodeFailed {
-		return "Offline"
-	}
-	switch s.reach {
-	case network.ReachabilityPublic:
-		return "Public"
-	case network.ReachabilityPrivate:
-		return "Behind NAT (relays and hole punching on)"
-	default:
-		return "Checking…"
-	}
-}
-
-func addrsText(s statusSnapshot) string {
-	switch s.state {
-	case nodeStarting:
-		return "Not listening yet"
-	case nodeFailed:
-		return "—"
-	}
-	shown := displayAddrs(s.addrs)
-	if len(shown) == 0 {
-		return "None"
-	}
-	extra := len(shown) - maxShownAddrs
-	if extra > 0 {
-		shown = append(shown[:maxShownAddrs], fmt.Sprintf("and %d more", extra))
-	}
-	return strings.Join(shown, "\n")
-}
-
-// displayAddrs drops the /p2p/ID suffix (the peer ID has its own row) and
-// lists what others can most likely dial first.
-func displayAddrs(addrs []ma.Multiaddr) []string {
-	type ranked struct {
-		text string
-		rank int
-	}
-	seen := map[string]bool{}
-	var out []ranked
-	for _, a := range addrs {
-		if a == nil {
+// dropped uploads files dropped on the window, wherever the viewer was.
+func (s *shell) dropped(uris []fyne.URI) {
+	var paths []string
+	for _, u := range uris {
+		if u.Scheme() != "file" {
+			s.open.showError(fmt.Sprintf("%s is not a file on this computer; drop video files to upload them.", u))
 			continue
 		}
-		transport, _ := peer.SplitAddr(a)
-		if transport == nil {
-			transport = a
-		}
-		text := transport.String()
-		if seen[text] {
-			continue
-		}
-		seen[text] = true
-		out = append(out, ranked{text, addrRank(transport)})
+		paths = append(paths, u.Path())
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].rank < out[j].rank })
-	texts := make([]string, len(out))
-	for i, r := range out {
-		texts[i] = r.text
-	}
-	return texts
-}
-
-func addrRank(a ma.Multiaddr) int {
-	if _, err := a.ValueForProtocol(ma.P_CIRCUIT); err == nil {
-		return 2
-	}
-	switch {
-	case manet.IsIPLoopback(a):
-		return 3
-	case manet.IsPublicAddr(a):
-		return 0
-	default:
-		return 1
-	}
-}
-
-// openView is the "paste a link" card. Until playback exists, Open only
-// shows what the link resolves to.
-type openView struct {
-	entry      *widget.Entry
-	button     *widget.Button
-	resultIcon *widget.Icon
-	result     *widget.Label
-	resultRow  fyne.CanvasObject
-	body       fyne.CanvasObject
-}
-
-func newOpenView(initial string) *openView {
-	o := &openView{
-		entry:      widget.NewEntry(),
-		resultIcon: widget.NewIcon(nil),
-		result:     widget.NewLabel(""),
-	}
-	o.entry.SetPlaceHolder("Paste a CID or ipfs:// link")
-	o.button = widget.NewButtonWithIcon("Open", theme.MediaPlayIcon(), o.open)
-	o.button.Importance = widget.HighImportance
-	o.entry.OnSubmitted = func(string) { o.open() }
-	// Only blank input disables Open: a typo should get an explanation on
-	// Open, not a silently greyed-out button.
-	o.entry.OnChanged = func(s string) {
-		if strings.TrimSpace(s) == "" {
-			o.button.Disable()
-		} else {
-			o.button.Enable()
-		}
-	}
-	o.entry.SetText(strings.TrimSpace(initial))
-	o.entry.OnChanged(o.entry.Text)
-
-	o.result.Wrapping = fyne.TextWrapBreak
-	o.result.Selectable = true
-	o.resultRow = container.NewBorder(nil, nil, o.resultIcon, nil, o.result)
-	o.resultRow.Hide()
-	o.body = container.NewVBox(
-		container.NewBorder(nil, nil, nil, o.button, o.entry),
-		o.resultRow,
-	)
-	return o
-}
-
-func (o *openView) content() fyne.CanvasObject { return o.body }
-
-func (o *openView) open() {
-	t, err := link.Parse(o.entry.Text)
-	switch {
-	case strings.TrimSpace(o.entry.Text) == "":
-		o.showResult(false, "Paste a CID or ipfs:// link first.")
-	case err != nil:
-		o.showResult(false, err.Error())
-	default:
-		o.showResult(true, t.String()+"\nPlayback arrives in a later version.")
-	}
-}
-
-func (o *openView) showResult(ok bool, text string) {
-	if ok {
-		o.resultIcon.SetResource(theme.NewPrimaryThemedResource(theme.InfoIcon()))
-		setLabel(o.result, text, widget.MediumImportance)
-	} else {
-		o.resultIcon.SetResource(theme.NewWarningThemedResource(theme.WarningIcon()))
-		setLabel(o.result, text, widget.WarningImportance)
-	}
-	o.resultRow.Show()
-}
-
-func selectableLabel() *widget.Label {
-	l := widget.NewLabel("")
-	l.Selectable = true
-	return l
-}
-
-// setLabel touches a label only on change: a refresh every second would
-// otherwise wipe a selection the user is making.
-func setLabel(l *widget.Label, text string, imp widget.Importance) {
-	if l.Text == text && l.Importance == imp {
+	if len(paths) == 0 {
 		return
 	}
-	l.Importance = imp
-	l.SetText(text)
+	s.tabs.SelectIndex(2)
+	s.uploads.Add(paths...)
+}
+
+// closeRequested hides the window instead of quitting when the user chose
+// to keep seeding and there is a tray to bring it back from (starting
+// ipfs-tube again shows it too). Without a tray, closing quits: a hidden
+// window with no way back would look like a hung process.
+func (s *shell) closeRequested() {
+	st, err := s.deps.settings.Load()
+	if err == nil && st.KeepSeedingOnClose && !st.SeedingPaused && !s.quitting.Load() && s.hasTray {
+		s.player.Stop()
+		s.win.Hide()
+		s.deps.log.Info("window hidden; still seeding (quit from the tray, or run ipfs-tube again to show it)")
+		return
+	}
+	s.quitting.Store(true)
+	s.win.Close()
+}
+
+// setUpTray adds a tray icon where the desktop has one: open, pause
+// seeding, quit (Fyne adds Quit).
+func (s *shell) setUpTray() {
+	desk, ok := s.app.(desktop.App)
+	if !ok || !trayAvailable() {
+		return
+	}
+	s.hasTray = true
+	show := fyne.NewMenuItem("Open IPFS-Tube", func() { s.showWindow() })
+	pause := fyne.NewMenuItem("Pause seeding", nil)
+	menu := fyne.NewMenu(windowTitle, show, pause)
+	setPaused := func(paused bool) {
+		pause.Checked = paused
+		menu.Refresh()
+	}
+	if st, err := s.deps.settings.Load(); err == nil {
+		pause.Checked = st.SeedingPaused
+	}
+	pause.Action = func() {
+		st, err := s.deps.settings.Update(func(st *settings.Settings) error {
+			st.SeedingPaused = !st.SeedingPaused
+			return nil
+		})
+		if err != nil {
+			s.deps.log.Warn("pause seeding", "err", err)
+			return
+		}
+		setPaused(st.SeedingPaused)
+	}
+	desk.SetSystemTrayMenu(menu)
+	desk.SetSystemTrayIcon(theme.NewPrimaryThemedResource(theme.MediaVideoIcon()))
+}
+
+func (s *shell) showWindow() {
+	s.win.Show()
+	s.win.RequestFocus()
+}
+
+// refreshStatus re-reads the node every statusInterval (and when kicked)
+// off the UI thread, and shows it on it.
+func (s *shell) refreshStatus(ctx context.Context, kick <-chan struct{}) {
+	t := time.NewTicker(statusInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-kick:
+		}
+		// Read the node here: its calls may wait on locks, and the UI
+		// thread must never wait.
+		snap := s.status.snapshot()
+		fyne.Do(func() {
+			if !s.closed.Load() {
+				s.status.apply(snap)
+				s.footer.SetText(footerText(snap))
+			}
+		})
+	}
+}
+
+// footerText is the node's state in one line under the views.
+func footerText(snap statusSnapshot) string {
+	switch snap.state {
+	case nodeStarting:
+		return "Starting the node…"
+	case nodeFailed:
+		return "The node could not start: see Settings › Your node"
+	}
+	return fmt.Sprintf("Online · %s · %s", peersText(snap), reachText(snap))
+}
+
+// closeViews stops the views' work; the player saves its position first,
+// so the catalog may close after this returns.
+func (s *shell) closeViews() {
+	s.player.Close()
+	s.library.Close()
+	s.uploads.Close()
+	s.seeding.Close()
+	s.settings.Close()
+}
+
+// Open implements windowControl: a file or folder is uploaded, a link
+// plays, "" shows the window.
+func (s *shell) Open(arg string) error {
+	if arg == "" {
+		fyne.Do(s.showWindow)
+		return nil
+	}
+	if _, err := os.Stat(arg); err == nil {
+		fyne.Do(func() {
+			s.showWindow()
+			s.tabs.SelectIndex(2)
+			s.uploads.Add(arg)
+		})
+		return nil
+	}
+	t, err := link.Parse(arg)
+	if err != nil {
+		return usageError{err}
+	}
+	fyne.Do(func() {
+		s.showWindow()
+		s.open.entry.SetText(arg)
+		s.play(t)
+	})
+	return nil
+}
+
+// Show implements windowControl.
+func (s *shell) Show(view string) error {
+	for i, name := range viewNames {
+		if name == view {
+			fyne.Do(func() { s.tabs.SelectIndex(i) })
+			return nil
+		}
+	}
+	return usagef("no view %q; the views are %v", view, viewNames)
+}
+
+// State implements windowControl. It reads the widgets on the UI thread
+// and gives up after stateTimeout, so a stuck window cannot hang the
+// control API.
+func (s *shell) State() windowState {
+	st := windowState{Player: "idle", Uploads: []uploadState{}}
+	ps := s.player.Status()
+	st.Player = ps.State.String()
+	st.PositionS = ps.Player.Position
+	if ps.Err != nil {
+		st.PlayerErr = ps.Message
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stateTimeout)
+	defer cancel()
+	if page, err := s.deps.catalog.List(ctx, library.ListOptions{}); err == nil {
+		st.Library = page.Total
+	}
+	select {
+	case <-s.deps.services.started:
+		st.NodeOnline = s.deps.services.startErr == nil
+	default:
+	}
+	done := make(chan struct{})
+	fyne.Do(func() {
+		defer close(done)
+		if i := s.tabs.SelectedIndex(); i >= 0 && i < len(viewNames) {
+			st.View = viewNames[i]
+		}
+		if pos, size := s.player.PictureArea(); size.Width > 0 {
+			scale := s.win.Canvas().Scale()
+			st.VideoRect = [4]int{int(pos.X * scale), int(pos.Y * scale), int(size.Width * scale), int(size.Height * scale)}
+		}
+		for _, r := range s.uploads.Rows() {
+			st.Uploads = append(st.Uploads, uploadState{Name: r.Name, Phase: r.Phase, Error: r.Error})
+		}
+	})
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return st
+}
+
+// fullScreener puts the player alone in the window while fullscreen, the
+// way video apps do, and the side bar and open bar back after.
+type fullScreener struct{ s *shell }
+
+func (f fullScreener) FullScreen() bool { return f.s.win.FullScreen() }
+
+func (f fullScreener) SetFullScreen(on bool) {
+	s := f.s
+	if on == s.win.FullScreen() {
+		return
+	}
+	if on {
+		s.tabs.Items[0].Content = widget.NewLabel("") // the player moves to the window
+		s.win.SetContent(s.player.Content())
+	} else {
+		s.tabs.Items[0].Content = s.player.Content()
+		s.win.SetContent(s.normal)
+		s.tabs.Refresh()
+	}
+	s.win.SetFullScreen(on)
 }

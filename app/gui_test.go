@@ -16,6 +16,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 )
 
 // fakeStatus stands in for the node: this test is about what the labels say,
@@ -198,9 +200,10 @@ func TestCopyPeerID(t *testing.T) {
 
 func TestOpenView(t *testing.T) {
 	test.NewTempApp(t)
-	const cid = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+	const c = "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
 
-	o := newOpenView("")
+	var opened []string
+	o := newOpenView("", func(t link.Target) { opened = append(opened, t.String()) })
 	w := test.NewTempWindow(t, o.content())
 	w.Resize(fyne.NewSize(600, 200))
 	if o.entry.PlaceHolder != "Paste a CID or ipfs:// link" {
@@ -210,26 +213,55 @@ func TestOpenView(t *testing.T) {
 		t.Error("Open should be disabled while the entry is empty")
 	}
 	if o.resultRow.Visible() {
-		t.Error("result row shown before anything was opened")
+		t.Error("message shown before anything was opened")
 	}
 
-	test.Type(o.entry, "  ipfs://"+cid+"  ")
-	if o.button.Disabled() {
-		t.Fatal("Open still disabled after typing a link")
-	}
-	test.Tap(o.button)
-	if !o.resultRow.Visible() {
-		t.Fatal("result row hidden after Open")
-	}
-	wantLabel(t, "result", o.result, "/ipfs/"+cid+"\nPlayback arrives in a later version.")
-	if o.result.Importance == widget.WarningImportance {
-		t.Error("a valid link is shown as a warning")
+	for _, tc := range []struct{ in, want string }{
+		{"  ipfs://" + c + "  ", "/ipfs/" + c},
+		{c, "/ipfs/" + c},
+		{"/ipfs/" + c + "/clip.mp4", "/ipfs/" + c + "/clip.mp4"},
+		{"ipns://example.org", "/ipns/example.org"},
+		{"https://ipfs.io/ipfs/" + c + "?filename=a.mp4", "/ipfs/" + c},
+		{"https://" + c + ".ipfs.dweb.link/a.webm", "/ipfs/" + c + "/a.webm"},
+	} {
+		opened = nil
+		o.entry.SetText("")
+		test.Type(o.entry, tc.in)
+		if o.button.Disabled() {
+			t.Fatalf("%q: Open still disabled after typing", tc.in)
+		}
+		test.Tap(o.button)
+		if len(opened) != 1 || opened[0] != tc.want {
+			t.Errorf("%q opened %v, want [%s]", tc.in, opened, tc.want)
+		}
+		if o.resultRow.Visible() {
+			t.Errorf("%q: a message shows for a valid link: %q", tc.in, o.result.Text)
+		}
 	}
 
-	o.entry.SetText("hello, world")
-	test.Tap(o.button)
-	if !strings.Contains(o.result.Text, "not a CID") || o.result.Importance != widget.WarningImportance {
-		t.Errorf("result for a bad link = %q (importance %v), want a warning saying why", o.result.Text, o.result.Importance)
+	for _, tc := range []struct{ in, want string }{
+		{"hello, world", "That is not a CID or IPFS link."},
+		{"bafy123", "That is not a CID or IPFS link."},
+		{"ipns://", "That is not a CID or IPFS link."},
+		{"https://example.com/video.mp4", "is a web address, not an IPFS gateway link."},
+	} {
+		opened = nil
+		o.entry.SetText(tc.in)
+		o.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		if len(opened) != 0 {
+			t.Errorf("%q opened %v", tc.in, opened)
+		}
+		if !o.resultRow.Visible() || !strings.Contains(o.result.Text, tc.want) || !strings.Contains(o.result.Text, "Paste a CID") {
+			t.Errorf("%q: message %q (shown %v), want it to say %q and what to paste", tc.in, o.result.Text, o.resultRow.Visible(), tc.want)
+		}
+		if o.result.Importance != widget.WarningImportance {
+			t.Errorf("%q: message importance %v, want a warning", tc.in, o.result.Importance)
+		}
+	}
+	// Typing again clears the message.
+	test.Type(o.entry, "x")
+	if o.resultRow.Visible() {
+		t.Error("message still shown after typing")
 	}
 
 	// Enter in a blank entry must not pretend to open anything.
@@ -238,16 +270,7 @@ func TestOpenView(t *testing.T) {
 		t.Error("Open enabled for a blank entry")
 	}
 	o.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	wantLabel(t, "result", o.result, "Paste a CID or ipfs:// link first.")
-}
-
-func TestOpenViewPrefilled(t *testing.T) {
-	test.NewTempApp(t)
-	o := newOpenView(" bafkqaaa\n")
-	if o.entry.Text != "bafkqaaa" {
-		t.Errorf("entry = %q, want the open target prefilled", o.entry.Text)
-	}
-	if o.button.Disabled() {
-		t.Error("Open disabled although the entry is prefilled")
+	if len(opened) != 0 || !o.resultRow.Visible() {
+		t.Errorf("blank entry: opened %v, message shown %v", opened, o.resultRow.Visible())
 	}
 }

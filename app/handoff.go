@@ -20,6 +20,9 @@ type windowControl interface {
 	// State is a snapshot of what the window shows, for scripts and the
 	// end-to-end test.
 	State() windowState
+	// Show switches the window to a view (watch, library, upload, seeding,
+	// settings).
+	Show(view string) error
 }
 
 // windowState is the reply of app/state.
@@ -29,10 +32,13 @@ type windowState struct {
 	View string `json:"view"`
 	// Player is the player's state (idle, loading, playing, paused,
 	// buffering, ended, error) and position in seconds.
-	Player     string  `json:"player"`
-	PositionS  float64 `json:"position_s"`
-	PlayerErr  string  `json:"player_error,omitempty"`
-	NodeOnline bool    `json:"node_online"`
+	Player    string  `json:"player"`
+	PositionS float64 `json:"position_s"`
+	PlayerErr string  `json:"player_error,omitempty"`
+	// VideoRect is where the video picture is drawn, in window pixels:
+	// x, y, width, height; zeros when no video shows.
+	VideoRect  [4]int `json:"video_rect"`
+	NodeOnline bool   `json:"node_online"`
 	// Uploads lists the upload rows: the file name, its phase and the
 	// error shown, if any.
 	Uploads []uploadState `json:"uploads"`
@@ -52,18 +58,24 @@ var errNoWindow = usagef("a daemon holds this repo, not the app window; stop it 
 // serveWindow handles app/open and app/state; false when op is neither.
 func (s *controlServer) serveWindow(w http.ResponseWriter, op string, q url.Values) (bool, error) {
 	switch op {
-	case "app/open", "app/state":
+	case "app/open", "app/state", "app/show":
 	default:
 		return false, nil
 	}
 	if s.window == nil {
 		return true, errNoWindow
 	}
-	if op == "app/state" {
+	var err error
+	switch op {
+	case "app/state":
 		writeJSON(w, s.window.State())
 		return true, nil
+	case "app/show":
+		err = s.window.Show(q.Get("arg"))
+	default:
+		err = s.window.Open(q.Get("arg"))
 	}
-	if err := s.window.Open(q.Get("arg")); err != nil {
+	if err != nil {
 		return true, err
 	}
 	writeJSON(w, map[string]bool{"ok": true})
@@ -87,4 +99,10 @@ func (c *controlClient) windowState(ctx context.Context) (windowState, error) {
 	var st windowState
 	_, err := c.do(ctx, http.MethodGet, "app/state", nil, nil, &st)
 	return st, err
+}
+
+// showView switches the window holding the repo to a view.
+func (c *controlClient) showView(ctx context.Context, view string) error {
+	_, err := c.do(ctx, http.MethodPost, "app/show", url.Values{"arg": {view}}, http.NoBody, &map[string]bool{})
+	return err
 }

@@ -8,15 +8,20 @@
 package xvfb
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"image"
 	"image/png"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -26,52 +31,128 @@ type Display struct {
 	// Name is the DISPLAY value, ":N".
 	Name          string
 	Width, Height int
+
+	stderr *lockedBuffer // Xvfb's complaints, for failure messages
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Env is the DISPLAY variable for a child process.
 func (d *Display) Env() string { return "DISPLAY=" + d.Name }
 
-// Start runs Xvfb (black root window, so an empty screen is flat) on a
-// free display number and stops it when the test
-// ends. Xvfb's -displayfd reports the number it took, so parallel tests
-// never race for one.
+// Start runs Xvfb (black root window, so an empty screen is flat; no
+// server reset when a client leaves, which would drop the next one) on a
+// free display number and stops it when the test ends. A number is free
+// when neither its lock file nor its socket exists: a server killed hard
+// leaves its socket behind, and a client would connect to that dead
+// socket. Xvfb's -displayfd says when the server accepts connections.
 func Start(t testing.TB, width, height int) *Display {
 	t.Helper()
+	var lastErr string
+	// Each Start in a process begins at a new number, so a server that is
+	// still shutting down is never in the way of the next.
+	first := 100 + (os.Getpid()*7+int(starts.Add(1))*13)%800
+	for n := first; n < first+50; n++ {
+		if exists(fmt.Sprintf("/tmp/.X%d-lock", n)) || exists(fmt.Sprintf("/tmp/.X11-unix/X%d", n)) {
+			continue
+		}
+		d, errText := start(t, n, width, height)
+		if d != nil {
+			return d
+		}
+		lastErr = errText
+	}
+	t.Fatalf("xvfb: no display started: %s", lastErr)
+	return nil
+}
+
+var starts atomic.Int64
+
+// accepts reports whether display n's socket takes a connection.
+func accepts(n int) bool {
+	c, err := net.DialTimeout("unix", fmt.Sprintf("/tmp/.X11-unix/X%d", n), 5*time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// start runs Xvfb on display n; nil and Xvfb's complaint when it did not
+// come up (another process took n first).
+func start(t testing.TB, n, width, height int) (*Display, string) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-br")
+	cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-displayfd", "3", "-screen", "0",
+		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-br", "-noreset")
 	cmd.ExtraFiles = []*os.File{w}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := new(lockedBuffer)
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		w.Close()
 		t.Fatalf("xvfb: %v (install the xvfb package)", err)
 	}
 	w.Close()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
+	exited := make(chan struct{})
+	go func() {
 		cmd.Wait()
-	})
-	// The number arrives once the server accepts connections.
+		close(exited)
+	}()
+	stop := func() {
+		// SIGTERM lets Xvfb remove its socket and lock file.
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	}
+	// The number arrives once the server accepts connections; EOF when
+	// it gave up.
 	num := make(chan string, 1)
 	go func() {
-		buf := make([]byte, 32)
-		n, _ := r.Read(buf)
-		num <- strings.TrimSpace(string(buf[:n]))
+		// The whole line: Xvfb dies of EPIPE if the pipe closes between
+		// its writes of the number and the newline.
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		num <- strings.TrimSpace(line)
 	}()
 	select {
 	case s := <-num:
-		if _, err := strconv.Atoi(s); err != nil {
-			t.Fatalf("xvfb: no display number (%q): %s", s, stderr.String())
+		if s != strconv.Itoa(n) || !accepts(n) {
+			stop()
+			return nil, "display :" + strconv.Itoa(n) + " did not accept a connection: " + stderr.String()
 		}
-		return &Display{Name: ":" + s, Width: width, Height: height}
+		t.Cleanup(stop)
+		return &Display{Name: ":" + s, Width: width, Height: height, stderr: stderr}, ""
 	case <-time.After(30 * time.Second):
+		stop()
 		t.Fatalf("xvfb: not ready after 30 s: %s", stderr.String())
 	}
-	return nil
+	return nil, ""
 }
 
 // Screenshot grabs the whole screen, saves it as a PNG at path (the
@@ -85,7 +166,7 @@ func (d *Display) Screenshot(t testing.TB, path string) image.Image {
 		"-video_size", fmt.Sprintf("%dx%d", d.Width, d.Height), "-i", d.Name,
 		"-frames:v", "1", "-y", path)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("screenshot: %v: %s", err, out)
+		t.Fatalf("screenshot: %v: %s\nXvfb says: %s", err, out, d.stderr)
 	}
 	f, err := os.Open(path)
 	if err != nil {
