@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"image"
@@ -11,11 +10,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/ipfs-tube/ipfs-tube/internal/syncbuf"
 	"github.com/ipfs-tube/ipfs-tube/internal/testvideo"
 	"github.com/ipfs-tube/ipfs-tube/internal/xvfb"
 )
@@ -25,26 +24,8 @@ type appWindow struct {
 	cmd  *exec.Cmd
 	repo string
 	d    *xvfb.Display
-	errb *lockedBuffer
+	errb *syncbuf.Buffer
 	ctl  *controlClient
-}
-
-// lockedBuffer collects a child's stderr while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // screenshotDir keeps the end-to-end test's pictures for a person to look
@@ -65,7 +46,7 @@ func startAppWindow(t testing.TB, d *xvfb.Display, repo string, args ...string) 
 	cmd := exec.Command(binPath, append(args, "--isolated", "--repo", repo)...)
 	home := t.TempDir()
 	cmd.Env = append(os.Environ(), d.Env(), "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "HOME="+home)
-	w := &appWindow{cmd: cmd, repo: repo, d: d, errb: new(lockedBuffer)}
+	w := &appWindow{cmd: cmd, repo: repo, d: d, errb: new(syncbuf.Buffer)}
 	cmd.Stderr = w.errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,6 @@ func (n *Node) GC(ctx context.Context) (GCResult, error) {
 	if err != nil {
 		return GCResult{}, fmt.Errorf("gc: %w", err)
 	}
-	var res GCResult
 	var dead []cid.Cid
 	for c := range keys {
 		if _, ok := live[string(c.Hash())]; !ok {
@@ -35,25 +34,36 @@ func (n *Node) GC(ctx context.Context) (GCResult, error) {
 		}
 	}
 	if ctx.Err() != nil {
-		return res, fmt.Errorf("gc: %w", ctx.Err())
+		return GCResult{}, fmt.Errorf("gc: %w", ctx.Err())
 	}
+	res, err := n.removeBlocks(ctx, dead)
+	if err != nil {
+		return res, fmt.Errorf("gc: %w", err)
+	}
+	n.log.Info("gc done", "blocks", res.BlocksRemoved, "bytes", res.BytesRemoved)
+	return res, nil
+}
+
+// removeBlocks deletes blocks (those already gone are skipped) and has
+// Badger reclaim the space they took.
+func (n *Node) removeBlocks(ctx context.Context, dead []cid.Cid) (GCResult, error) {
+	var res GCResult
 	for _, c := range dead {
 		size, err := n.blockstore.GetSize(ctx, c)
 		if err != nil {
-			continue // gone already
+			continue // gone already, or never stored
 		}
 		if err := n.blockstore.DeleteBlock(ctx, c); err != nil {
-			return res, fmt.Errorf("gc: delete %s: %w", c, err)
+			return res, fmt.Errorf("delete %s: %w", c, err)
 		}
 		res.BlocksRemoved++
 		res.BytesRemoved += int64(size)
 	}
 	if res.BlocksRemoved > 0 {
 		if err := reclaimSpace(ctx, n.ds.DB); err != nil {
-			return res, fmt.Errorf("gc: reclaim: %w", err)
+			return res, fmt.Errorf("reclaim: %w", err)
 		}
 	}
-	n.log.Info("gc done", "blocks", res.BlocksRemoved, "bytes", res.BytesRemoved)
 	return res, nil
 }
 
@@ -68,32 +78,22 @@ func (n *Node) Evict(ctx context.Context, roots ...cid.Cid) (GCResult, error) {
 		return GCResult{}, fmt.Errorf("evict: %w", err)
 	}
 	under := map[string]struct{}{}
-	var res GCResult
 	for _, root := range roots {
 		if err := n.walkLocal(ctx, root, under); err != nil {
-			return res, fmt.Errorf("evict %s: %w", root, err)
+			return GCResult{}, fmt.Errorf("evict %s: %w", root, err)
 		}
 	}
+	var dead []cid.Cid
 	for key := range under {
-		if _, keep := live[key]; keep {
-			continue
+		if _, keep := live[key]; !keep {
+			// The blockstore is keyed by multihash; any CID version
+			// reaches the block.
+			dead = append(dead, cid.NewCidV1(cid.Raw, []byte(key)))
 		}
-		// The blockstore is keyed by multihash; any CID version reaches it.
-		c := cid.NewCidV1(cid.Raw, []byte(key))
-		size, err := n.blockstore.GetSize(ctx, c)
-		if err != nil {
-			continue // not stored (walkLocal marks roots it cannot read)
-		}
-		if err := n.blockstore.DeleteBlock(ctx, c); err != nil {
-			return res, fmt.Errorf("evict: delete %s: %w", c, err)
-		}
-		res.BlocksRemoved++
-		res.BytesRemoved += int64(size)
 	}
-	if res.BlocksRemoved > 0 {
-		if err := reclaimSpace(ctx, n.ds.DB); err != nil {
-			return res, fmt.Errorf("evict: reclaim: %w", err)
-		}
+	res, err := n.removeBlocks(ctx, dead)
+	if err != nil {
+		return res, fmt.Errorf("evict: %w", err)
 	}
 	n.log.Info("evicted", "roots", len(roots), "blocks", res.BlocksRemoved, "bytes", res.BytesRemoved)
 	return res, nil

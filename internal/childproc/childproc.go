@@ -16,10 +16,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/syncbuf"
 )
 
 // Child is a running helper process.
@@ -27,7 +28,7 @@ type Child struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	lines  chan string
-	stderr *lockedBuilder
+	stderr *syncbuf.Buffer
 	once   sync.Once
 	err    error
 }
@@ -39,7 +40,7 @@ func Start(t testing.TB, env ...string) *Child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), env...)
-	c := &Child{cmd: cmd, lines: make(chan string, 64), stderr: &lockedBuilder{}}
+	c := &Child{cmd: cmd, lines: make(chan string, 64), stderr: &syncbuf.Buffer{}}
 	cmd.Stderr = c.stderr
 	var err error
 	if c.stdin, err = cmd.StdinPipe(); err != nil {
@@ -98,22 +99,4 @@ func (c *Child) wait() error {
 		c.err = c.cmd.Wait()
 	})
 	return c.err
-}
-
-// lockedBuilder collects stderr while the test may read it.
-type lockedBuilder struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuilder) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuilder) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

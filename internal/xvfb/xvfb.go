@@ -19,11 +19,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/syncbuf"
 )
 
 // Display is a running Xvfb server.
@@ -32,24 +33,7 @@ type Display struct {
 	Name          string
 	Width, Height int
 
-	stderr *lockedBuffer // Xvfb's complaints, for failure messages
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	stderr *syncbuf.Buffer // Xvfb's complaints, for failure messages
 }
 
 // Env is the DISPLAY variable for a child process.
@@ -109,7 +93,7 @@ func start(t testing.TB, n, width, height int) (*Display, string) {
 	cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-displayfd", "3", "-screen", "0",
 		fmt.Sprintf("%dx%dx24", width, height), "-nolisten", "tcp", "-br", "-noreset")
 	cmd.ExtraFiles = []*os.File{w}
-	stderr := new(lockedBuffer)
+	stderr := new(syncbuf.Buffer)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		w.Close()

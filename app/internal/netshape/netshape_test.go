@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/syncbuf"
 )
 
 const (
@@ -589,7 +591,7 @@ func TestRefusedTarget(t *testing.T) {
 	}
 	refused := ln.Addr().String()
 	ln.Close()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	p := newProxy(t, refused, Latency(testRTT), Logger(slog.New(slog.NewTextHandler(&logs, nil))))
 	c := dial(t, p, cmdEcho)
 	n, err := c.Read(make([]byte, 1))
@@ -603,24 +605,6 @@ func TestRefusedTarget(t *testing.T) {
 	if l := logs.String(); !strings.Contains(l, "dial target") || !strings.Contains(l, "target="+refused) {
 		t.Errorf("log lacks the dial failure:\n%s", l)
 	}
-}
-
-// syncBuffer is a bytes.Buffer the proxy's goroutines may log into.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestCloseEndsEverything(t *testing.T) {
