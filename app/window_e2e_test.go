@@ -43,6 +43,15 @@ func screenshotDir(t testing.TB) string {
 // answers. The window may still be drawing its first frame then.
 func startAppWindow(t testing.TB, d *xvfb.Display, repo string, args ...string) *appWindow {
 	t.Helper()
+	w := startAppWindowAsync(t, d, repo, args...)
+	w.ctl = w.waitControl(t)
+	return w
+}
+
+// startAppWindowAsync starts the app like startAppWindow but returns at
+// once, before its control API is up (w.ctl is nil).
+func startAppWindowAsync(t testing.TB, d *xvfb.Display, repo string, args ...string) *appWindow {
+	t.Helper()
 	cmd := exec.Command(binPath, append(args, "--isolated", "--repo", repo)...)
 	home := t.TempDir()
 	cmd.Env = append(os.Environ(), d.Env(), "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "HOME="+home)
@@ -55,7 +64,6 @@ func startAppWindow(t testing.TB, d *xvfb.Display, repo string, args ...string) 
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	w.ctl = w.waitControl(t)
 	return w
 }
 

@@ -94,6 +94,14 @@ func (s *surface) draw() {
 	}
 	old, _ := s.img.Image.(*image.RGBA)
 	s.img.Image = frame
+	if frame.Rect.Dx() == s.lastPx[0] && frame.Rect.Dy() == s.lastPx[1] {
+		// The frame covers the surface (mpv letterboxes into it): drawing
+		// the backdrop under it too would only cost fill rate, which a
+		// software OpenGL pays on the CPU for every frame.
+		s.backdrop.Hide()
+	} else {
+		s.backdrop.Show()
+	}
 	s.img.Refresh()
 	s.mu.Lock()
 	s.shown++
@@ -109,6 +117,7 @@ func (s *surface) clear() {
 	s.pending, s.spare = nil, nil
 	s.mu.Unlock()
 	s.img.Image = blank
+	s.backdrop.Show()
 	s.img.Refresh()
 }
 
