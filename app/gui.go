@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -213,6 +214,13 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 		container.NewTabItemWithIcon("Settings", theme.SettingsIcon(), settingsPage),
 	)
 	s.tabs.SetTabLocation(container.TabLocationLeading)
+	// Leaving the player pauses the video, so it waits where the viewer
+	// left it (there is no mini-player to keep watching in).
+	s.tabs.OnUnselected = func(item *container.TabItem) {
+		if item == s.tabs.Items[0] {
+			s.player.Pause()
+		}
+	}
 
 	s.normal = container.NewBorder(s.header(), container.NewPadded(s.footer), nil, nil, s.tabs)
 	w.SetContent(s.normal)
@@ -379,10 +387,11 @@ func (s *shell) Open(arg string) error {
 		return nil
 	}
 	if _, err := os.Stat(arg); err == nil {
+		// The same path as a file dropped on the window.
+		uri := storage.NewFileURI(arg)
 		fyne.Do(func() {
 			s.showWindow()
-			s.tabs.SelectIndex(2)
-			s.uploads.Add(arg)
+			s.dropped([]fyne.URI{uri})
 		})
 		return nil
 	}

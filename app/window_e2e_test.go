@@ -213,6 +213,34 @@ func TestWindowEndToEnd(t *testing.T) {
 		t.Fatalf("upload failed: %s", st.Uploads[0].Error)
 	}
 	d.Screenshot(t, shotPath(t, "3-upload-done"))
+
+	// Bad files get their message in the window and leave the catalog as
+	// it was.
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.mp4")
+	text := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(text, []byte(strings.Repeat("not a video\n", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{empty, text, dir} {
+		mustRunArgs(t, binPath, "--isolated", "--repo", repo, bad)
+	}
+	st = w.waitState(t, "three refused files", 60*time.Second, func(s windowState) bool {
+		failed := 0
+		for _, u := range s.Uploads {
+			if u.Phase == "failed" && u.Error != "" {
+				failed++
+			}
+		}
+		return failed == 3
+	})
+	for _, u := range st.Uploads[1:] {
+		t.Logf("%s: %s", u.Name, u.Error)
+	}
+	d.Screenshot(t, shotPath(t, "3b-bad-files"))
 	if err := w.ctl.showView(context.Background(), "library"); err != nil {
 		t.Fatal(err)
 	}

@@ -302,6 +302,14 @@ func TestKeys(t *testing.T) {
 	h.key(fyne.KeySpace)
 	h.waitFor("playing again", false, func(s Status) bool { return s.State == playback.Playing })
 
+	// Pause (the shell's, when the viewer leaves the player) pauses a
+	// playing video and leaves a paused one paused.
+	h.ui(h.v.Pause)
+	h.waitFor("paused by Pause", false, func(s Status) bool { return s.State == playback.Paused })
+	h.ui(h.v.Pause)
+	h.key(fyne.KeySpace)
+	h.waitFor("playing after Pause", false, func(s Status) bool { return s.State == playback.Playing })
+
 	// Pause again so positions stand still, then → and ←.
 	h.key(fyne.KeySpace)
 	paused = h.waitFor("paused", false, func(s Status) bool { return s.State == playback.Paused })
