@@ -81,9 +81,11 @@ type Node struct {
 	log  *slog.Logger
 	repo *repo
 
-	ds         *badger4.Datastore
-	trim       *pageTrimmer
-	delivery   deliveryMeter // how fast peers deliver, for read-ahead
+	ds       *badger4.Datastore
+	trim     *pageTrimmer
+	delivery deliveryMeter // how fast peers deliver, for read-ahead
+	// gateways is the HTTP fallback; nil when Config.Gateways is empty.
+	gateways   gatewayFetcher
 	blockstore blockstore.Blockstore
 	gcLocker   blockstore.GCLocker
 	pinner     pin.Pinner
@@ -109,6 +111,7 @@ type online struct {
 	host     host.Host
 	dht      *dual.DHT
 	bitswap  *bitswap.Bitswap
+	exchange *hybridExchange
 	provider provider.System
 	names    namesys.NameSystem
 	peering  *peering.PeeringService
@@ -234,7 +237,8 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 		// by per-block latency, not bandwidth.
 		bitswap.TaskWorkerCount(32),
 	)
-	on.bserv = blockservice.New(n.blockstore, on.bitswap)
+	on.exchange = newHybridExchange(on.bitswap, n.gateways, func() int { return len(h.Network().Peers()) }, n.log)
+	on.bserv = blockservice.New(n.blockstore, on.exchange)
 	on.dag = merkledag.NewDAGService(on.bserv)
 
 	on.names, err = namesys.NewNameSystem(on.dht, namesys.WithDatastore(n.ds))

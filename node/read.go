@@ -39,18 +39,21 @@ type blockGetter interface {
 //
 // A File is not safe for concurrent use.
 type File struct {
-	ctx       context.Context
-	cancel    context.CancelFunc
-	get       blockGetter
-	retry     blockGetter   // asked when get stalls; nil means get again
-	local     blockHaver    // tells local leaves from fetched ones; nil counts all as fetched
-	sink      readStatsSink // also receives every count, nil for none
-	endsCtx   context.Context
-	stallWait time.Duration // first wait before asking again
-	root      cid.Cid
-	size      int64
-	off       int64
-	readAhead int64
+	ctx    context.Context
+	cancel context.CancelFunc
+	get    blockGetter
+	retry  blockGetter   // asked when get stalls; nil means get again
+	local  blockHaver    // tells local leaves from fetched ones; nil counts all as fetched
+	sink   readStatsSink // also receives every count, nil for none
+	// fromGateway tells fetched leaves the gateways delivered; nil counts
+	// every fetched leaf as from peers.
+	fromGateway func(cid.Cid) bool
+	endsCtx     context.Context
+	stallWait   time.Duration // first wait before asking again
+	root        cid.Cid
+	size        int64
+	off         int64
+	readAhead   int64
 	// window is the read-ahead in use: it starts at nothing when the File
 	// opens or the reader jumps, and doubles with every leaf read in order
 	// up to readAhead (see prefetch).
@@ -77,11 +80,13 @@ type File struct {
 type ReadStats struct {
 	BlocksFetched int64 `json:"blocks_fetched"`
 	BytesFetched  int64 `json:"bytes_fetched"`
-	// BytesLocal were already in the blockstore; BytesFromPeers had to be
-	// fetched (from bitswap peers). Together they make BytesFetched.
-	BytesLocal     int64 `json:"bytes_local"`
-	BytesFromPeers int64 `json:"bytes_from_peers"`
-	MaxInflight    int   `json:"max_inflight"`
+	// BytesLocal were already in the blockstore; BytesFromPeers came from
+	// bitswap peers and BytesFromGateways from HTTP gateways. Together they
+	// make BytesFetched.
+	BytesLocal        int64 `json:"bytes_local"`
+	BytesFromPeers    int64 `json:"bytes_from_peers"`
+	BytesFromGateways int64 `json:"bytes_from_gateways"`
+	MaxInflight       int   `json:"max_inflight"`
 	// CancelledBlocks were requested and then dropped before they came:
 	// left behind by a seek, or still on the way when the File closed.
 	CancelledBlocks int64 `json:"cancelled_blocks"`
@@ -95,6 +100,7 @@ func (s *ReadStats) add(d ReadStats) {
 	s.BytesFetched += d.BytesFetched
 	s.BytesLocal += d.BytesLocal
 	s.BytesFromPeers += d.BytesFromPeers
+	s.BytesFromGateways += d.BytesFromGateways
 	s.MaxInflight = max(s.MaxInflight, d.MaxInflight)
 	s.CancelledBlocks += d.CancelledBlocks
 	s.Retries += d.Retries
@@ -173,7 +179,9 @@ func withStatsSink(s readStatsSink) FileOption { return func(f *File) { f.sink =
 // blocks from peers when they are not local.
 func (n *Node) Open(ctx context.Context, c cid.Cid, opts ...FileOption) (*File, error) {
 	return openFile(ctx, blockservice.NewSession(ctx, n.blockService()), c,
-		append([]FileOption{func(f *File) { f.retry, f.local, f.meter = n.blockService(), n.blockstore, &n.delivery }}, opts...)...)
+		append([]FileOption{func(f *File) {
+			f.retry, f.local, f.meter, f.fromGateway = n.blockService(), n.blockstore, &n.delivery, n.tookFromGateway
+		}}, opts...)...)
 }
 
 func openFile(ctx context.Context, get blockGetter, c cid.Cid, opts ...FileOption) (*File, error) {
@@ -522,8 +530,11 @@ func (f *File) startFetchCtx(ref leafRef, parent context.Context, sticky bool) *
 		fe.data, fe.err = leafData(blk)
 		n := int64(len(blk.RawData()))
 		d := ReadStats{BlocksFetched: 1, BytesFetched: n, BytesFromPeers: n}
-		if local {
+		switch {
+		case local:
 			d.BytesLocal, d.BytesFromPeers = n, 0
+		case f.fromGateway != nil && f.fromGateway(ref.cid):
+			d.BytesFromGateways, d.BytesFromPeers = n, 0
 		}
 		f.add(d)
 	}()
