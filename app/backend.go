@@ -32,6 +32,8 @@ type backend interface {
 	Stream(ctx context.Context, t link.Target) (string, error)
 	// StreamStats sums what the gateway has fetched for players so far.
 	StreamStats(ctx context.Context) (node.GatewayStats, error)
+	// Gateways is the HTTP fallback's ranking, best first.
+	Gateways(ctx context.Context) ([]node.GatewayRank, error)
 	Close() error
 }
 

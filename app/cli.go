@@ -78,8 +78,9 @@ type globalFlags struct {
 	verbose       bool
 }
 
-// defaultGateways are public trustless gateways for the fallback.
-var defaultGateways = []string{"https://trustless-gateway.link", "https://ipfs.io", "https://dweb.link"}
+// defaultGateways are public trustless gateways for the fallback, the same
+// list Settings starts with.
+var defaultGateways = settings.DefaultGateways()
 
 // defaultRepo is the repo in the OS's user data directory, or
 // $IPFS_TUBE_REPO.
@@ -240,7 +241,7 @@ func (c *cli) rootCommand() *cobra.Command {
 	pf.BoolVarP(&c.g.verbose, "verbose", "v", false, "log more")
 
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
-		c.idCommand(), c.daemonCommand(), c.playCommand(), c.versionCommand())
+		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.versionCommand())
 	return root
 }
 
@@ -688,9 +689,14 @@ func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 	store := settings.NewStore(settings.DefaultDir())
 	// The repo location chosen in Settings applies when neither --repo nor
 	// IPFS_TUBE_REPO names one.
-	if !cmd.Flags().Changed("repo") && os.Getenv("IPFS_TUBE_REPO") == "" {
-		if st, err := store.Load(); err == nil && st.RepoDir != "" {
+	if st, err := store.Load(); err == nil {
+		if !cmd.Flags().Changed("repo") && os.Getenv("IPFS_TUBE_REPO") == "" && st.RepoDir != "" {
 			c.g.repo = st.RepoDir
+		}
+		// The gateways chosen in Settings, unless the command line says
+		// otherwise (--gateways, or --isolated, which starts with none).
+		if !c.g.gatewaysGiven && !c.g.isolated {
+			c.g.gateways, c.g.gatewaysGiven = strings.Join(st.Gateways, ","), true
 		}
 	}
 	return c.openApp(store, open)

@@ -203,6 +203,11 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeJSON(w, streamReply{URL: u})
 			}
 		}
+	case "gateways":
+		var ranks []node.GatewayRank
+		if ranks, err = s.b.Gateways(ctx); err == nil {
+			writeJSON(w, ranks)
+		}
 	case "stream/stats":
 		var st node.GatewayStats
 		if st, err = s.b.StreamStats(ctx); err == nil {

@@ -200,6 +200,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 		seedview.WithLogger(deps.log))
 	s.settings = settingsview.New(ctx, deps.settings, w,
 		settingsview.WithDefaultRepo(deps.node.RepoDir()),
+		settingsview.WithGatewayRanking(deps.services),
 		settingsview.WithLogger(deps.log))
 
 	settingsPage := container.NewVScroll(container.NewVBox(

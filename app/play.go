@@ -125,7 +125,8 @@ func (c *cli) play(arg string, o playOptions) error {
 				s.stats.BlocksFetched = st.BlocksFetched
 				s.stats.MaxInflightBlocks = st.MaxInflight
 				s.stats.CancelledBlocks = st.CancelledBlocks
-				s.stats.Source = map[string]int64{"local": st.BytesLocal, "peers": st.BytesFromPeers}
+				s.stats.Source = map[string]int64{"local": st.BytesLocal, "peers": st.BytesFromPeers, "gateways": st.BytesFromGateways}
+				s.stats.Gateways = st.FromGateway
 			}
 		}
 		s.stats.PeakRSSBytes = peakRSS()

@@ -65,6 +65,10 @@ type watcher struct {
 	seekSeq uint64      // of the newest frame
 	frames  int
 	picture bool // some frame so far had a picture
+	// lastFrame is when the newest frame came; maxGap the longest wait
+	// between two frames since both were last reset.
+	lastFrame time.Time
+	maxGap    time.Duration
 }
 
 func newWatcher() *watcher { return &watcher{changed: make(chan struct{}, 1)} }
@@ -77,6 +81,11 @@ func (w *watcher) onFrame(f playback.Frame) {
 	copy(w.frame.Pix, f.Image.Pix)
 	w.seekSeq = f.SeekSeq
 	w.frames++
+	now := time.Now()
+	if !w.lastFrame.IsZero() {
+		w.maxGap = max(w.maxGap, now.Sub(w.lastFrame))
+	}
+	w.lastFrame = now
 	w.picture = w.picture || hasPicture(f.Image)
 	w.mu.Unlock()
 	w.poke()

@@ -29,8 +29,11 @@ type playStats struct {
 	MaxInflightBlocks int              `json:"max_inflight_blocks"`
 	CancelledBlocks   int64            `json:"cancelled_blocks"`
 	Source            map[string]int64 `json:"source"`
-	PeakRSSBytes      int64            `json:"peak_rss_bytes"`
-	URL               string           `json:"url"`
+	// Gateways is the verified block bytes each HTTP gateway delivered to
+	// this node (all reads, not only this video's).
+	Gateways     map[string]int64 `json:"gateways,omitempty"`
+	PeakRSSBytes int64            `json:"peak_rss_bytes"`
+	URL          string           `json:"url"`
 }
 
 func millis(d time.Duration) float64 {

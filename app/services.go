@@ -14,6 +14,7 @@ import (
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/playerview"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/seedview"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/settingsview"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -41,9 +42,10 @@ type guiServices struct {
 }
 
 var (
-	_ playerview.Source   = (*guiServices)(nil)
-	_ libraryview.Actions = (*guiServices)(nil)
-	_ seedview.Source     = (*guiServices)(nil)
+	_ playerview.Source           = (*guiServices)(nil)
+	_ libraryview.Actions         = (*guiServices)(nil)
+	_ seedview.Source             = (*guiServices)(nil)
+	_ settingsview.GatewayRanking = (*guiServices)(nil)
 )
 
 func newGUIServices(b *localBackend, cat *library.Catalog, log *slog.Logger) *guiServices {
@@ -182,7 +184,7 @@ func (s *guiServices) Stats(ctx context.Context) (playerview.Stats, error) {
 	if err != nil {
 		return playerview.Stats{}, err
 	}
-	out := playerview.Stats{BytesLocal: st.BytesLocal, BytesFromPeers: st.BytesFromPeers}
+	out := playerview.Stats{BytesLocal: st.BytesLocal, BytesFromPeers: st.BytesFromPeers, BytesFromGateways: st.BytesFromGateways}
 	select {
 	case <-s.started:
 		if s.startErr == nil {
@@ -333,6 +335,15 @@ func (s *guiServices) Seeded(ctx context.Context) ([]seedview.Entry, error) {
 		out = append(out, seedview.Entry{Video: v.Cid, Title: v.Title, Reason: reason, Size: v.BytesLocal})
 	}
 	return out, nil
+}
+
+// GatewayRanking is the fallback's measured ranking for the Settings page.
+func (s *guiServices) GatewayRanking() []settingsview.GatewayRank {
+	var out []settingsview.GatewayRank
+	for _, r := range s.b.n.GatewayRanking() {
+		out = append(out, settingsview.GatewayRank{URL: r.URL, Score: r.Score, Latency: r.Latency, SuccessRate: r.SuccessRate, State: r.State})
+	}
+	return out
 }
 
 // BytesUploaded is what the node has sent to peers since it started.

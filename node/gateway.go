@@ -94,6 +94,9 @@ type GatewayStats struct {
 	// Refused counts requests turned away: wrong token or Host, a method
 	// other than GET or HEAD, or a path outside /ipfs/.
 	Refused int64 `json:"refused"`
+	// FromGateway is the verified block bytes each HTTP gateway delivered
+	// to the node (every reader, not only this gateway's), by URL.
+	FromGateway map[string]int64 `json:"from_gateway,omitempty"`
 }
 
 // GatewayOption tunes StartGateway.
@@ -209,8 +212,10 @@ func (g *Gateway) Prefetch(ctx context.Context, c cid.Cid) error {
 // Stats returns the totals so far.
 func (g *Gateway) Stats() GatewayStats {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	return g.stats
+	st := g.stats
+	g.mu.Unlock()
+	st.FromGateway = g.n.GatewayBytes()
+	return st
 }
 
 func (g *Gateway) addReadStats(d ReadStats) {

@@ -17,6 +17,7 @@ import (
 	"github.com/ipfs/boxo/blockservice"
 	"github.com/ipfs/boxo/blockstore"
 	"github.com/ipfs/boxo/exchange/offline"
+
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/boxo/ipns"
 	"github.com/ipfs/boxo/namesys"
@@ -43,6 +44,8 @@ import (
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/ipfs-tube/ipfs-tube/node/gwfetch"
 )
 
 // Config says how to run a node. The zero value (plus Repo) is a node on the
@@ -112,6 +115,7 @@ type online struct {
 	dht      *dual.DHT
 	bitswap  *bitswap.Bitswap
 	exchange *hybridExchange
+	gateways *gwfetch.Fetcher // the HTTP fallback; nil when off
 	provider provider.System
 	names    namesys.NameSystem
 	peering  *peering.PeeringService
@@ -237,7 +241,15 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 		// by per-block latency, not bandwidth.
 		bitswap.TaskWorkerCount(32),
 	)
-	on.exchange = newHybridExchange(on.bitswap, n.gateways, func() int { return len(h.Network().Peers()) }, n.log)
+	on.gateways, err = startGateways(life, n.cfg, n)
+	if err != nil {
+		return err
+	}
+	var fallback gatewayFetcher // a nil *Fetcher must stay a nil interface
+	if on.gateways != nil {
+		fallback = on.gateways
+	}
+	on.exchange = newHybridExchange(on.bitswap, fallback, func() int { return len(h.Network().Peers()) }, n.log)
 	on.bserv = blockservice.New(n.blockstore, on.exchange)
 	on.dag = merkledag.NewDAGService(on.bserv)
 
@@ -535,6 +547,9 @@ func (on *online) close() error {
 	}
 	if on.bitswap != nil {
 		closers = append(closers, on.bitswap)
+	}
+	if on.gateways != nil {
+		closers = append(closers, on.gateways)
 	}
 	if on.dht != nil {
 		closers = append(closers, on.dht)

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/testvideo"
+	"github.com/ipfs-tube/ipfs-tube/node"
+	"github.com/ipfs-tube/ipfs-tube/playback"
+)
+
+// TestPlayContinuesFromGatewaysWhenPeersVanish: a viewer plays a video
+// from its only peer, with a trustless gateway (another node holding the
+// same video) as fallback. The peer goes away mid-stream; playback goes on
+// from the gateway without a visible stall.
+func TestPlayContinuesFromGatewaysWhenPeersVanish(t *testing.T) {
+	ctx := context.Background()
+	path := testvideo.Make(t, testvideo.Spec{Container: "mp4", Duration: 30 * time.Second, VideoBitrate: "8M"})
+
+	newNode := func(gateways ...string) *node.Node {
+		n, err := node.New(ctx, node.Config{Repo: filepath.Join(t.TempDir(), "repo"), Isolated: true, Gateways: gateways})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		if err := n.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	origin := newNode() // behind the gateway, never a peer of the viewer
+	c := importFile(t, origin, path)
+	h, err := origin.TrustlessHandler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	seeder := newNode()
+	importFile(t, seeder, path)
+	viewer := newNode(srv.URL)
+	if err := viewer.Connect(ctx, peer.AddrInfo{ID: seeder.ID(), Addrs: seeder.Addrs()}); err != nil {
+		t.Fatal(err)
+	}
+	// Little read-ahead anywhere, so most of the video is still to fetch
+	// when the peer goes.
+	gw, err := viewer.StartGateway(ctx, node.GatewayReadAhead(2<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { gw.Close() })
+	w := newWatcher()
+	p := newTestPlayer(t, w, playback.WithCache(2<<20, 1<<20))
+	if err := p.Load(ctx, gw.URL(c)); err != nil {
+		t.Fatal(err)
+	}
+	const limit = 60 * time.Second
+	w.wait(t, "two seconds played", limit, func(w *watcher) bool { return w.st.Position > 2 })
+	before := gw.Stats()
+	if before.BytesFromPeers == 0 {
+		t.Fatalf("nothing came from the peer before it left: %+v", before.ReadStats)
+	}
+	seeder.Close()
+	w.mu.Lock()
+	w.maxGap, w.lastFrame = 0, time.Time{}
+	from := w.st.Position
+	w.mu.Unlock()
+	w.wait(t, "eight more seconds played", limit, func(w *watcher) bool { return w.st.Position > from+8 })
+
+	after := gw.Stats()
+	w.mu.Lock()
+	gap := w.maxGap
+	w.mu.Unlock()
+	t.Logf("after the peer left: %d bytes from gateways, %d from peers; largest frame gap %v",
+		after.BytesFromGateways-before.BytesFromGateways, after.BytesFromPeers-before.BytesFromPeers, gap)
+	if got := after.BytesFromGateways - before.BytesFromGateways; got < 4<<20 {
+		t.Errorf("only %d bytes from the gateway after the peer left, want the video's next seconds", got)
+	}
+	if gap > 500*time.Millisecond {
+		t.Errorf("largest gap between frames after the peer left: %v, want ≤ 500 ms", gap)
+	}
+}
