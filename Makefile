@@ -70,7 +70,7 @@ mpv-info:
 	@echo "go command: $(GOCMD)"
 
 build:
-	$(GOCMD) build -o $(BIN) ./app
+	$(GOCMD) build -ldflags "-X main.commit=$$(git rev-parse --short HEAD 2>/dev/null)" -o $(BIN) ./app
 
 # Sub-make so the build sees libmpv only after deps installed it, also under -j.
 run: deps

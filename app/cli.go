@@ -224,6 +224,7 @@ func (c *cli) rootCommand() *cobra.Command {
 		Args:          cobra.MaximumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       node.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			c.g.gatewaysGiven = cmd.Flags().Changed("gateways")
 			c.setupLogging()
@@ -242,6 +243,7 @@ func (c *cli) rootCommand() *cobra.Command {
 
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
 		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.versionCommand())
+	root.SetVersionTemplate(versionText())
 	return root
 }
 
@@ -667,7 +669,7 @@ func (c *cli) versionCommand() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, args []string) {
-			fmt.Fprintln(c.stdout, "ipfs-tube", node.Version)
+			fmt.Fprint(c.stdout, versionText())
 		},
 	}
 }
