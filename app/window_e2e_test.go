@@ -251,6 +251,14 @@ func TestWindowEndToEnd(t *testing.T) {
 	if v := xvfb.Variance(lib, w.windowRect(t)); v < 100 {
 		t.Errorf("library window is blank (variance %.1f)", v)
 	}
+
+	// A link clicked elsewhere runs the desktop entry's Exec line; the
+	// running window takes it (no second node, no lock error).
+	exec := desktopExec(t, "ipfs://"+c)
+	mustRunArgs(t, binPath, append(exec[1:], "--isolated", "--repo", repo)...)
+	w.waitState(t, "the link playing again", 60*time.Second, func(s windowState) bool {
+		return s.View == viewWatch && s.Player == "playing"
+	})
 	w.quit(t)
 }
 
@@ -261,4 +269,27 @@ func mustRunArgs(t testing.TB, bin string, args ...string) string {
 		t.Fatalf("%s %v: %v: %s", bin, args, err, out)
 	}
 	return string(out)
+}
+
+// desktopExec is the packaged desktop entry's Exec line for url, split
+// into words the way a desktop runs it (%u replaced by the URL).
+func desktopExec(t testing.TB, url string) []string {
+	t.Helper()
+	raw, err := os.ReadFile("../packaging/linux/" + appID + ".desktop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "Exec="); ok {
+			words := strings.Fields(v)
+			for i, w := range words {
+				if w == "%u" {
+					words[i] = url
+				}
+			}
+			return words
+		}
+	}
+	t.Fatal("desktop entry has no Exec line")
+	return nil
 }
