@@ -76,6 +76,9 @@ type globalFlags struct {
 	isolated      bool
 	timeout       time.Duration
 	verbose       bool
+	// uploadLimit caps what the node serves to peers, in bytes/s; 0 is
+	// no cap (daemon --upload-limit, or the app's Settings).
+	uploadLimit int64
 }
 
 // defaultGateways are public trustless gateways for the fallback, the same
@@ -131,6 +134,7 @@ func (g *globalFlags) nodeConfig() (node.Config, error) {
 		return cfg, usagef("--peer: %w", err)
 	}
 	cfg.Peers = peers
+	cfg.UploadLimit = g.uploadLimit
 	switch {
 	case !g.gatewaysGiven:
 		if !g.isolated {
@@ -603,11 +607,19 @@ func (c *cli) idCommand() *cobra.Command {
 }
 
 func (c *cli) daemonCommand() *cobra.Command {
-	return &cobra.Command{
+	var uploadLimit string
+	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run the node headless until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if uploadLimit != "" {
+				n, err := parseRate(uploadLimit)
+				if err != nil {
+					return usagef("--upload-limit: %w", err)
+				}
+				c.g.uploadLimit = n
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			n, ctl, err := c.startServing(ctx)
@@ -622,6 +634,8 @@ func (c *cli) daemonCommand() *cobra.Command {
 			return errors.Join(ctl.Close(), n.Close())
 		},
 	}
+	cmd.Flags().StringVar(&uploadLimit, "upload-limit", "", "cap what the node serves to peers, e.g. 10Mbit or 2MB/s (default: no cap); own downloads are never capped")
+	return cmd
 }
 
 // startServing opens the repo (failing at once if another process holds
@@ -700,6 +714,7 @@ func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 		if !c.g.gatewaysGiven && !c.g.isolated {
 			c.g.gateways, c.g.gatewaysGiven = strings.Join(st.Gateways, ","), true
 		}
+		c.g.uploadLimit = st.UploadCap
 	}
 	return c.openApp(store, open)
 }

@@ -152,6 +152,7 @@ func TestCLIBadInputs(t *testing.T) {
 		{"device", []string{"add", "/dev/null"}, exitUsage, "not a regular file"},
 		{"bad peer", []string{"id", "--peer", "/ip4/127.0.0.1/tcp/1"}, exitUsage, "no /p2p/"},
 		{"unknown flag", []string{"add", "--frobnicate"}, exitUsage, "unknown flag"},
+		{"bad upload limit", []string{"daemon", "--upload-limit", "fast"}, exitUsage, "--upload-limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, repo, nil, tc.args...)

@@ -123,6 +123,11 @@ func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windo
 	life, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := newShell(life, a, deps)
+	// The upload cap set on the Seeding page applies at once.
+	stopWatch := deps.settings.Watch(func(st settings.Settings) {
+		deps.services.b.n.SetUploadLimit(st.UploadCap)
+	})
+	defer stopWatch()
 	s.win.SetOnClosed(func() {
 		s.closed.Store(true)
 		cancel()

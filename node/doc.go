@@ -62,6 +62,24 @@
 // that is malformed, newer, names a missing file or the wrong cid gives
 // ErrBadMetadata.
 //
+// # Upload rate cap
+//
+// Config.UploadLimit (or SetUploadLimit at run time) caps what this node
+// serves to others: block bytes bitswap sends and response bytes of the
+// trustless gateway handler draw from one token bucket. What the node
+// fetches for itself (the user's playback) never waits on it.
+//
+// Bitswap's client and server share one network, but only the server ever
+// puts blocks into a message: the client sends wantlists. So the cap wraps
+// the network and makes each outgoing message wait for as many tokens as
+// it carries block bytes; wantlists, HAVEs and DONT_HAVEs carry none and
+// pass at once. Waiting happens before the send, so bsnet's send timeout
+// only starts once the tokens are there. A waiting send holds one of the
+// server's workers; MaxOutstandingBytesPerPeer bounds how many a peer can
+// hold, so with a few greedy peers most workers stay free to answer
+// others. With very many peers under a low cap, answers queue behind the
+// blocks already committed (seconds, at most a few blocks per peer).
+//
 // # Repo
 //
 // A repo is a directory holding:

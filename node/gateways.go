@@ -48,7 +48,8 @@ func (n *Node) GatewayBytes() map[string]int64 {
 // TrustlessHandler serves this node's local blocks over HTTP the way a
 // trustless gateway does (GET /ipfs/CID with ?format=raw or ?format=car),
 // so other nodes can use it as a fallback gateway. It never fetches: what
-// is not local answers 404 or a gateway error.
+// is not local answers 404 or a gateway error. What it serves counts
+// against the upload cap, like bitswap.
 func (n *Node) TrustlessHandler() (http.Handler, error) {
 	backend, err := gateway.NewBlocksBackend(n.offlineServ)
 	if err != nil {
@@ -56,5 +57,5 @@ func (n *Node) TrustlessHandler() (http.Handler, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/ipfs/", gateway.NewHandler(gateway.Config{}, backend))
-	return mux, nil
+	return n.capUploads(mux), nil
 }

@@ -64,6 +64,9 @@ type Config struct {
 	Isolated bool
 	// Gateways are HTTP gateways for the fallback (used by a later part).
 	Gateways []string
+	// UploadLimit caps what the node serves to others, in bytes per
+	// second; 0 means unlimited. SetUploadLimit changes it at run time.
+	UploadLimit int64
 }
 
 // Option tunes New.
@@ -92,6 +95,7 @@ type Node struct {
 	blockstore blockstore.Blockstore
 	gcLocker   blockstore.GCLocker
 	pinner     pin.Pinner
+	uploads    uploadCap // what bitswap and the trustless handler serve
 
 	// Before Start, reads see local blocks only.
 	offlineServ blockservice.BlockService
@@ -228,7 +232,10 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 		return fmt.Errorf("dht: %w", err)
 	}
 
-	on.bitswap = bitswap.New(life, bsnet.NewFromIpfsHost(h), on.dht, n.blockstore,
+	// Only the server's block messages wait on the upload cap; the
+	// client's wantlists (own playback) never do.
+	bsNetwork := capBitswapUploads(bsnet.NewFromIpfsHost(h), n.uploadBucket())
+	on.bitswap = bitswap.New(life, bsNetwork, on.dht, n.blockstore,
 		// Few blocks committed to sending per peer at a time: the rest wait
 		// in the queue, where priorities and cancels still apply (a viewer
 		// who seeks cancels what it asked for before). 32 MiB fetched no
