@@ -38,6 +38,22 @@ func (c *cli) openApp(store *settings.Store, open string) error {
 	}
 	b := &localBackend{n: n}
 	services := newGUIServices(b, cat, c.log)
+	quota := int64(library.DefaultQuota)
+	if st, err := store.Load(); err == nil {
+		quota = st.Quota
+	}
+	keeper, err := library.NewKeeper(ctx, cat, nodeStore{n}, library.WithQuota(quota), library.WithKeeperLogger(c.log))
+	if err != nil {
+		return errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close(), n.Close())
+	}
+	services.keeper = keeper
+	services.playing = playReservation{keeper: keeper, log: c.log}
+	keepCtx, stopKeeping := context.WithCancel(ctx)
+	keeping := make(chan struct{})
+	go func() {
+		defer close(keeping)
+		keeper.Run(keepCtx)
+	}()
 	deps := guiDeps{
 		node:     n,
 		services: services,
@@ -63,6 +79,9 @@ func (c *cli) openApp(store *settings.Store, open string) error {
 		ctlErr = ctl.Close()
 	}
 	b.closeGateway()
+	stopKeeping()
+	<-keeping
+	services.playing.close()
 	return errors.Join(guiErr, ctlErr, cat.Close(), n.Close())
 }
 

@@ -123,9 +123,14 @@ func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windo
 	life, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := newShell(life, a, deps)
-	// The upload cap set on the Seeding page applies at once.
+	// The quota and upload cap set on the Seeding page apply at once.
 	stopWatch := deps.settings.Watch(func(st settings.Settings) {
 		deps.services.b.n.SetUploadLimit(st.UploadCap)
+		if k := deps.services.keeper; k != nil && k.Quota() != st.Quota {
+			if _, err := k.SetQuota(life, st.Quota); err != nil {
+				deps.log.Warn("storage quota", "err", err)
+			}
+		}
 	})
 	defer stopWatch()
 	s.win.SetOnClosed(func() {

@@ -39,6 +39,11 @@ type guiServices struct {
 
 	localMu   sync.Mutex
 	lastLocal map[cid.Cid]int64 // what noteLocal last stored per video
+
+	// keeper holds the repo within the storage quota; nil in tests that
+	// do not need it. playing is the streaming video's reservation.
+	keeper  *library.Keeper
+	playing playReservation
 }
 
 var (
@@ -88,6 +93,7 @@ func (s *guiServices) Resolve(ctx context.Context, t link.Target) (playerview.St
 	if err != nil {
 		return playerview.Stream{}, err
 	}
+	s.playing.reserve(ctx, v.Cid, v.Size-s.localBytes(ctx, v.Cid))
 	if err := gw.Prefetch(ctx, v.Cid); err != nil {
 		return playerview.Stream{}, err
 	}
@@ -143,11 +149,7 @@ func (s *guiServices) LocalRanges(ctx context.Context, c cid.Cid) ([]node.ByteRa
 	if err != nil {
 		return nil, err
 	}
-	var local int64
-	for _, r := range ranges {
-		local += r.End - r.Start
-	}
-	s.noteLocal(ctx, c, local)
+	s.noteLocal(ctx, c, rangesBytes(ranges))
 	return ranges, nil
 }
 
@@ -305,18 +307,26 @@ func (s *guiServices) recount(ctx context.Context, video cid.Cid) error {
 	return err
 }
 
-// Used is what the catalog's videos take on disk. Until the seeding
-// engine keeps its own books, the catalog's counts are the measure.
+// Used is the repo's disk use as the quota counts it (du).
 func (s *guiServices) Used(ctx context.Context) (int64, error) {
-	page, err := s.cat.List(ctx, library.ListOptions{})
+	return node.DiskUsage(s.b.n.RepoDir())
+}
+
+// localBytes is how much of video is on this machine already.
+func (s *guiServices) localBytes(ctx context.Context, video cid.Cid) int64 {
+	ranges, err := s.b.n.LocalRanges(ctx, video)
 	if err != nil {
-		return 0, err
+		return 0
 	}
+	return rangesBytes(ranges)
+}
+
+func rangesBytes(ranges []node.ByteRange) int64 {
 	var n int64
-	for _, v := range page.Videos {
-		n += v.BytesLocal
+	for _, r := range ranges {
+		n += r.End - r.Start
 	}
-	return n, nil
+	return n
 }
 
 // Seeded lists what is kept for others: own uploads and pins. Bytes served
