@@ -36,16 +36,12 @@ func (c *cli) openApp(store *settings.Store, open string) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("open the library: %w", err), n.Close())
 	}
-	b := &localBackend{n: n}
-	services := newGUIServices(b, cat, c.log)
-	quota := int64(library.DefaultQuota)
-	if st, err := store.Load(); err == nil {
-		quota = st.Quota
-	}
-	keeper, err := library.NewKeeper(ctx, cat, nodeStore{n}, library.WithQuota(quota), library.WithKeeperLogger(c.log))
+	keeper, err := library.NewKeeper(ctx, cat, nodeStore{n}, library.WithQuota(c.g.quota), library.WithKeeperLogger(c.log))
 	if err != nil {
 		return errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close(), n.Close())
 	}
+	b := &localBackend{n: n, cat: cat, keeper: keeper, quota: c.g.quota}
+	services := newGUIServices(b, cat, c.log)
 	services.keeper = keeper
 	services.playing = playReservation{keeper: keeper, log: c.log}
 	keepCtx, stopKeeping := context.WithCancel(ctx)

@@ -12,6 +12,7 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
+	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -34,6 +35,8 @@ type backend interface {
 	StreamStats(ctx context.Context) (node.GatewayStats, error)
 	// Gateways is the HTTP fallback's ranking, best first.
 	Gateways(ctx context.Context) ([]node.GatewayRank, error)
+	// Seeding reports the storage quota and what it holds.
+	Seeding(ctx context.Context) (seedingReport, error)
 	Close() error
 }
 
@@ -57,6 +60,12 @@ type idInfo struct {
 // localBackend runs commands on a node this process holds.
 type localBackend struct {
 	n *node.Node
+	// cat and keeper are the catalog and quota keeper of a long-running
+	// holder (daemon, app); nil for a one-off command, which opens the
+	// catalog when it needs it. quota is the quota to report then.
+	cat    *library.Catalog
+	keeper *library.Keeper
+	quota  int64
 
 	gwMu     sync.Mutex
 	gw       *node.Gateway // started by the first Stream

@@ -26,6 +26,7 @@ import (
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
+	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -79,6 +80,9 @@ type globalFlags struct {
 	// uploadLimit caps what the node serves to peers, in bytes/s; 0 is
 	// no cap (daemon --upload-limit, or the app's Settings).
 	uploadLimit int64
+	// quota is the storage quota (daemon --quota, else Settings' quota,
+	// else library.DefaultQuota); 0 caches nothing.
+	quota int64
 }
 
 // defaultGateways are public trustless gateways for the fallback, the same
@@ -231,6 +235,10 @@ func (c *cli) rootCommand() *cobra.Command {
 		Version:       node.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			c.g.gatewaysGiven = cmd.Flags().Changed("gateways")
+			c.g.quota = library.DefaultQuota
+			if st, err := settings.NewStore(settings.DefaultDir()).Load(); err == nil {
+				c.g.quota = st.Quota
+			}
 			c.setupLogging()
 			return nil
 		},
@@ -246,7 +254,7 @@ func (c *cli) rootCommand() *cobra.Command {
 	pf.BoolVarP(&c.g.verbose, "verbose", "v", false, "log more")
 
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
-		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.versionCommand())
+		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.seedingCommand(), c.versionCommand())
 	root.SetVersionTemplate(versionText())
 	return root
 }
@@ -307,13 +315,13 @@ func (c *cli) openBackend(ctx context.Context, online bool) (backend, error) {
 		n, err := node.New(ctx, cfg, node.WithLogger(c.log))
 		if err == nil {
 			if !online {
-				return &localBackend{n: n}, nil
+				return &localBackend{n: n, quota: c.g.quota}, nil
 			}
 			if err := n.Start(ctx); err != nil {
 				n.Close()
 				return nil, err
 			}
-			return &localBackend{n: n}, nil
+			return &localBackend{n: n, quota: c.g.quota}, nil
 		}
 		if !errors.Is(err, node.ErrRepoLocked) {
 			return nil, err
@@ -607,7 +615,7 @@ func (c *cli) idCommand() *cobra.Command {
 }
 
 func (c *cli) daemonCommand() *cobra.Command {
-	var uploadLimit string
+	var uploadLimit, quota string
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run the node headless until SIGINT or SIGTERM",
@@ -622,7 +630,14 @@ func (c *cli) daemonCommand() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			n, ctl, err := c.startServing(ctx)
+			if quota != "" {
+				n, err := parseSize(quota)
+				if err != nil {
+					return usagef("--quota: %w", err)
+				}
+				c.g.quota = n
+			}
+			n, ctl, stopKeeping, err := c.startServing(ctx)
 			if err != nil {
 				return err
 			}
@@ -631,26 +646,37 @@ func (c *cli) daemonCommand() *cobra.Command {
 			}
 			<-ctx.Done()
 			fmt.Fprintln(c.stderr, "shutting down")
-			return errors.Join(ctl.Close(), n.Close())
+			return errors.Join(ctl.Close(), stopKeeping(), n.Close())
 		},
 	}
+	cmd.Flags().StringVar(&quota, "quota", "", "storage quota for cached videos, e.g. 50GB (default: the app's setting, else 10 GiB); own uploads and pins count first")
 	cmd.Flags().StringVar(&uploadLimit, "upload-limit", "", "cap what the node serves to peers, e.g. 10Mbit or 2MB/s (default: no cap); own downloads are never capped")
 	return cmd
 }
 
 // startServing opens the repo (failing at once if another process holds
-// it), starts the node and its control API.
-func (c *cli) startServing(ctx context.Context) (*node.Node, *controlServer, error) {
-	n, err := c.holdRepo(ctx)
+// it), starts the node, the quota keeper and the control API. stopKeeping
+// stops the keeper and closes the catalog.
+func (c *cli) startServing(ctx context.Context) (n *node.Node, ctl *controlServer, stopKeeping func() error, err error) {
+	n, err = c.holdRepo(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	ctl, err := c.serve(ctx, n)
+	if err := n.Start(ctx); err != nil {
+		n.Close()
+		return nil, nil, nil, err
+	}
+	b := &localBackend{n: n, quota: c.g.quota}
+	stopKeeping, err = c.keepRepo(ctx, b)
 	if err != nil {
 		n.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return n, ctl, nil
+	ctl, err = serveControl(n.RepoDir(), b, c.log, nil)
+	if err != nil {
+		return nil, nil, nil, errors.Join(err, stopKeeping(), n.Close())
+	}
+	return n, ctl, stopKeeping, nil
 }
 
 // holdRepo opens the repo for a long-running holder (daemon or app),
@@ -667,14 +693,6 @@ func (c *cli) holdRepo(ctx context.Context) (*node.Node, error) {
 	}
 	removeStaleAPIFile(cfg.Repo)
 	return n, nil
-}
-
-// serve brings n online and shares it through the control API.
-func (c *cli) serve(ctx context.Context, n *node.Node) (*controlServer, error) {
-	if err := n.Start(ctx); err != nil {
-		return nil, err
-	}
-	return serveControl(n.RepoDir(), &localBackend{n: n}, c.log, nil)
 }
 
 func (c *cli) versionCommand() *cobra.Command {

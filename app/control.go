@@ -203,6 +203,11 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				writeJSON(w, streamReply{URL: u})
 			}
 		}
+	case "seeding":
+		var rep seedingReport
+		if rep, err = s.b.Seeding(ctx); err == nil {
+			writeJSON(w, rep)
+		}
 	case "gateways":
 		var ranks []node.GatewayRank
 		if ranks, err = s.b.Gateways(ctx); err == nil {

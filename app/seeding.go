@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
+	"github.com/ipfs-tube/ipfs-tube/library"
+)
+
+// seedingReport is what `ipfs-tube seeding` shows: the quota's state and
+// every video kept on this machine, with why.
+type seedingReport struct {
+	Quota        int64          `json:"quota"`
+	Used         int64          `json:"used"`
+	Kept         int64          `json:"kept"`
+	Cache        int64          `json:"cache"`
+	CacheBudget  int64          `json:"cache_budget"`
+	Free         int64          `json:"free"`
+	Floor        int64          `json:"floor"`
+	OverQuota    bool           `json:"over_quota"`
+	FloorReached bool           `json:"floor_reached"`
+	Message      string         `json:"message,omitempty"`
+	UploadLimit  int64          `json:"upload_limit"`
+	Uploaded     int64          `json:"uploaded"`
+	Videos       []seedingVideo `json:"videos"`
+}
+
+type seedingVideo struct {
+	Cid        string `json:"cid"`
+	Title      string `json:"title"`
+	Reason     string `json:"reason"` // own, pinned, cache (auto-seeded: with the seeding engine)
+	Size       int64  `json:"size"`
+	BytesLocal int64  `json:"bytes_local"`
+}
+
+func (c *cli) seedingCommand() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "seeding",
+		Short: "Show the storage quota, what it holds and why",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return c.withBackend(false, func(ctx context.Context, b backend) error {
+				rep, err := b.Seeding(ctx)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(c.stdout)
+					enc.SetIndent("", "  ")
+					return enc.Encode(rep)
+				}
+				limit := "none"
+				if rep.UploadLimit > 0 {
+					limit = ui.Rate(float64(rep.UploadLimit))
+				}
+				fmt.Fprintf(c.stdout, "Quota %s: %s used (%s kept for own uploads and pins, %s cache, %s free on disk); upload limit %s\n",
+					ui.Bytes(rep.Quota), ui.Bytes(rep.Used), ui.Bytes(rep.Kept), ui.Bytes(rep.Cache), ui.Bytes(rep.Free), limit)
+				if rep.Message != "" {
+					fmt.Fprintln(c.stdout, rep.Message)
+				}
+				tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "CID\tREASON\tLOCAL\tSIZE\tTITLE")
+				for _, v := range rep.Videos {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Cid, v.Reason, ui.Bytes(v.BytesLocal), ui.Bytes(v.Size), v.Title)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+// Seeding reports the quota and the kept videos. A backend that holds no
+// catalog (a one-off command) opens the repo's for the answer.
+func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
+	cat, keeper := b.cat, b.keeper
+	if cat == nil {
+		var err error
+		if cat, err = library.Open(ctx, catalogDir(b.n.RepoDir())); err != nil {
+			return seedingReport{}, fmt.Errorf("seeding: %w", err)
+		}
+		defer cat.Close()
+	}
+	if keeper == nil {
+		var err error
+		if keeper, err = library.NewKeeper(ctx, cat, nodeStore{b.n}, library.WithQuota(b.quota)); err != nil {
+			return seedingReport{}, fmt.Errorf("seeding: %w", err)
+		}
+	}
+	st, err := keeper.State(ctx)
+	if err != nil {
+		return seedingReport{}, fmt.Errorf("seeding: %w", err)
+	}
+	rep := seedingReport{Quota: st.Quota, Used: st.Used, Kept: st.Kept, Cache: st.Cache, CacheBudget: st.CacheBudget,
+		Free: st.Free, Floor: st.Floor, OverQuota: st.OverQuota, FloorReached: st.FloorReached, Message: st.Message,
+		UploadLimit: b.n.UploadLimit(), Uploaded: b.n.BytesUploaded(), Videos: []seedingVideo{}}
+	page, err := cat.List(ctx, library.ListOptions{Sort: library.SortRecentlyAdded})
+	if err != nil {
+		return rep, fmt.Errorf("seeding: %w", err)
+	}
+	for _, v := range page.Videos {
+		reason := ""
+		switch {
+		case v.Kept&library.OwnUpload != 0:
+			reason = "own"
+		case v.Kept&library.Pinned != 0:
+			reason = "pinned"
+		case v.BytesLocal > 0:
+			reason = "cache"
+		default:
+			continue
+		}
+		rep.Videos = append(rep.Videos, seedingVideo{Cid: v.Cid.String(), Title: v.Title, Reason: reason, Size: v.Size, BytesLocal: v.BytesLocal})
+	}
+	return rep, nil
+}
+
+func (c *controlClient) Seeding(ctx context.Context) (seedingReport, error) {
+	var rep seedingReport
+	_, err := c.do(ctx, http.MethodGet, "seeding", nil, nil, &rep)
+	return rep, err
+}
+
+// keepRepo opens the catalog of a long-running holder (daemon) and runs
+// the quota keeper on it until ctx ends; stop waits for that and closes
+// the catalog.
+func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error, err error) {
+	cat, err := library.Open(ctx, catalogDir(b.n.RepoDir()), library.WithLogger(c.log))
+	if err != nil {
+		return nil, fmt.Errorf("open the library: %w", err)
+	}
+	keeper, err := library.NewKeeper(ctx, cat, nodeStore{b.n}, library.WithQuota(b.quota), library.WithKeeperLogger(c.log))
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close())
+	}
+	b.cat, b.keeper = cat, keeper
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		keeper.Run(ctx)
+	}()
+	return func() error {
+		cancel()
+		<-done
+		return cat.Close()
+	}, nil
+}
