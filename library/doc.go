@@ -93,4 +93,19 @@
 // machine (TestListScale): 5,000 records, List 62 ms, Search 78 ms (non-ASCII
 // titles; ASCII ones fold faster); Put ~20 µs. 1,000 records take ~640 KB
 // on disk.
+//
+// # Quota
+//
+// A Keeper (quota.go) holds the repo's disk use, as du counts it (Badger's
+// value log and LSM and this catalog included), within the storage quota
+// plus QuotaSlack (16 MiB). Own uploads and pins count first; cached videos
+// get what is left and are evicted least recently watched first (never
+// watched ones by when they were added), only their file's blocks, keeping
+// their history. Fetches reserve their bytes before they start (Reserve);
+// an eviction grows Badger's files for a moment (up to ~64 MiB measured), so
+// the Keeper evicts down to 56 MiB below the quota: quotas make sense from a
+// few hundred MiB up. Quota 0 caches nothing. When own uploads and pins
+// alone exceed the quota, State says so and cache gets nothing. A free-disk
+// floor (1 % of the disk, at most 1 GiB) stops new writes; what is stored
+// is still served.
 package library
