@@ -57,6 +57,7 @@ func (c *cli) openApp(store *settings.Store, open string) error {
 		settings: store,
 		uploader: upload.New(n, cat, upload.WithLogger(c.log)),
 		log:      c.log,
+		private:  c.g.private,
 	}
 	var ctl *controlServer
 	start := func(ctx context.Context, w windowControl) error {

@@ -83,6 +83,9 @@ type globalFlags struct {
 	// quota is the storage quota (daemon --quota, else Settings' quota,
 	// else library.DefaultQuota); 0 caches nothing.
 	quota int64
+	// private is Settings' private mode: no gateway fallback, no
+	// announcements.
+	private bool
 }
 
 // defaultGateways are public trustless gateways for the fallback, the same
@@ -731,7 +734,12 @@ func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 		// otherwise (--gateways, or --isolated, which starts with none).
 		if !c.g.gatewaysGiven && !c.g.isolated {
 			c.g.gateways, c.g.gatewaysGiven = strings.Join(st.Gateways, ","), true
+			if st.PrivateMode {
+				// Gateways would see this address and what it watches.
+				c.g.gateways = ""
+			}
 		}
+		c.g.private = st.PrivateMode
 		c.g.uploadLimit = st.UploadCap
 	}
 	return c.openApp(store, open)

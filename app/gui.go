@@ -64,6 +64,7 @@ type guiDeps struct {
 	settings *settings.Store
 	uploader *upload.Uploader
 	log      *slog.Logger
+	private  bool // Settings' private mode, shown in the footer
 }
 
 // shell is the main window: the open bar on top, the views behind a side
@@ -239,7 +240,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 	w.CenterOnScreen()
 	w.SetMaster()
 	s.status.update()
-	s.footer.SetText(footerText(s.status.snapshot()))
+	s.footer.SetText(s.footerText(s.status.snapshot()))
 
 	w.Canvas().SetOnTypedKey(s.typedKey)
 	// Ctrl+L (⌘L) goes to the open bar, as in a browser.
@@ -363,14 +364,22 @@ func (s *shell) refreshStatus(ctx context.Context, kick <-chan struct{}) {
 		fyne.Do(func() {
 			if !s.closed.Load() {
 				s.status.apply(snap)
-				s.footer.SetText(footerText(snap))
+				s.footer.SetText(s.footerText(snap))
 			}
 		})
 	}
 }
 
 // footerText is the node's state in one line under the views.
-func footerText(snap statusSnapshot) string {
+func (s *shell) footerText(snap statusSnapshot) string {
+	text := footerState(snap)
+	if s.deps.private {
+		text += privateNote
+	}
+	return text
+}
+
+func footerState(snap statusSnapshot) string {
 	switch snap.state {
 	case nodeStarting:
 		return "Starting the node…"
@@ -379,6 +388,10 @@ func footerText(snap statusSnapshot) string {
 	}
 	return fmt.Sprintf("Online · %s · %s", peersText(snap), reachText(snap))
 }
+
+// privateNote is added to the footer in private mode, so the user always
+// sees that nothing is announced and no gateway is asked.
+const privateNote = " · Private mode: no gateways, no announcements"
 
 // closeViews stops the views' work; the player saves its position first,
 // so the catalog may close after this returns.

@@ -274,3 +274,13 @@ func TestOpenView(t *testing.T) {
 		t.Errorf("blank entry: opened %v, message shown %v", opened, o.resultRow.Visible())
 	}
 }
+
+func TestFooterShowsPrivateMode(t *testing.T) {
+	online := statusSnapshot{state: nodeOnline, peers: 2}
+	if got := (&shell{}).footerText(online); strings.Contains(got, "Private") || !strings.HasPrefix(got, "Online · 2 connected") {
+		t.Errorf("footer %q", got)
+	}
+	if got := (&shell{deps: guiDeps{private: true}}).footerText(online); !strings.Contains(got, "Private mode: no gateways, no announcements") {
+		t.Errorf("private footer %q does not say so", got)
+	}
+}
