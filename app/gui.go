@@ -214,10 +214,13 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 		settingsview.WithGatewayRanking(deps.services),
 		settingsview.WithLogger(deps.log))
 
-	settingsPage := container.NewVScroll(container.NewVBox(
-		s.settings.Content(),
-		container.NewPadded(ui.Section(theme.ComputerIcon(), "Your node", s.status.content())),
-	))
+	// The settings page scrolls on its own and keeps Save and Revert in
+	// view, so the node card gets its own tab beside it.
+	settingsPage := container.NewAppTabs(
+		container.NewTabItem("Preferences", s.settings.Content()),
+		container.NewTabItem("Your node", container.NewVScroll(container.NewPadded(
+			ui.Section(theme.ComputerIcon(), "Your node", s.status.content())))),
+	)
 	s.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Watch", theme.MediaPlayIcon(), s.player.Content()),
 		container.NewTabItemWithIcon("Library", theme.GridIcon(), s.library.Content()),

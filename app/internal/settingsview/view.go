@@ -161,7 +161,7 @@ func (v *View) build(defaultRepo string) {
 		hint("1024–65535; empty keeps the port picked when the repo was made. Takes effect after restart."),
 		v.portMsg,
 		v.private,
-		hint("Announce nothing and seed no one else's videos; serve only what you share yourself."),
+		hint("Announce nothing, seed no one else's videos and never ask HTTP gateways (they would see what you watch); serve only what you share yourself. Takes effect after restart."),
 	))
 
 	// Gateways.
