@@ -84,8 +84,10 @@ type globalFlags struct {
 	// else library.DefaultQuota); 0 caches nothing.
 	quota int64
 	// private is Settings' private mode: no gateway fallback, no
-	// announcements.
+	// announcements, no auto-seeding.
 	private bool
+	// autoSeed runs the auto-seeding engine (daemon --auto-seed).
+	autoSeed bool
 }
 
 // defaultGateways are public trustless gateways for the fallback, the same
@@ -142,6 +144,7 @@ func (g *globalFlags) nodeConfig() (node.Config, error) {
 	}
 	cfg.Peers = peers
 	cfg.UploadLimit = g.uploadLimit
+	cfg.Private = g.private
 	switch {
 	case !g.gatewaysGiven:
 		if !g.isolated {
@@ -240,7 +243,7 @@ func (c *cli) rootCommand() *cobra.Command {
 			c.g.gatewaysGiven = cmd.Flags().Changed("gateways")
 			c.g.quota = library.DefaultQuota
 			if st, err := settings.NewStore(settings.DefaultDir()).Load(); err == nil {
-				c.g.quota = st.Quota
+				c.g.quota, c.g.private = st.Quota, st.PrivateMode
 			}
 			c.setupLogging()
 			return nil
@@ -652,6 +655,7 @@ func (c *cli) daemonCommand() *cobra.Command {
 			return errors.Join(ctl.Close(), stopKeeping(), n.Close())
 		},
 	}
+	cmd.Flags().BoolVar(&c.g.autoSeed, "auto-seed", false, "fetch, pin and provide the most wanted under-replicated videos within the quota")
 	cmd.Flags().StringVar(&quota, "quota", "", "storage quota for cached videos, e.g. 50GB (default: the app's setting, else 10 GiB); own uploads and pins count first")
 	cmd.Flags().StringVar(&uploadLimit, "upload-limit", "", "cap what the node serves to peers, e.g. 10Mbit or 2MB/s (default: no cap); own downloads are never capped")
 	return cmd

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -131,8 +132,8 @@ func (c *controlClient) Seeding(ctx context.Context) (seedingReport, error) {
 }
 
 // keepRepo opens the catalog of a long-running holder (daemon) and runs
-// the quota keeper on it until ctx ends; stop waits for that and closes
-// the catalog.
+// the quota keeper on it, and the auto-seeding engine with --auto-seed,
+// until ctx ends; stop waits for them and closes the catalog.
 func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error, err error) {
 	cat, err := library.Open(ctx, catalogDir(b.n.RepoDir()), library.WithLogger(c.log))
 	if err != nil {
@@ -143,15 +144,31 @@ func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error,
 		return nil, errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close())
 	}
 	b.cat, b.keeper = cat, keeper
+	var seeder *library.AutoSeeder
+	if c.g.autoSeed {
+		seeder, err = library.NewAutoSeeder(ctx, cat, keeper, seedNode{nodeStore{b.n}},
+			library.WithSeeding(true), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close())
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		keeper.Run(ctx)
 	}()
+	if seeder != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			seeder.Run(ctx)
+		}()
+	}
 	return func() error {
 		cancel()
-		<-done
+		wg.Wait()
 		return cat.Close()
 	}, nil
 }

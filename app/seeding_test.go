@@ -18,7 +18,7 @@ func TestSeedingReport(t *testing.T) {
 		t.Errorf("report of a fresh repo: %+v", rep)
 	}
 
-	d := startDaemon(t, repo, "--quota", "1GB", "--upload-limit", "8Mbit")
+	d := startDaemon(t, repo, "--quota", "1GB", "--upload-limit", "8Mbit", "--auto-seed")
 	if err := json.Unmarshal([]byte(mustRun(t, repo, "seeding", "--json")), &rep); err != nil {
 		t.Fatal(err)
 	}

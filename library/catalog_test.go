@@ -508,11 +508,11 @@ func TestRecordVersions(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// A v1 record with a field a later build added, and a v2 record.
+	// A v1 record with a field a later build added, and a record from a newer build (v3).
 	withRawDB(t, dir, func(txn *badger.Txn) error {
 		return errors.Join(
 			txn.Set(videoKey(same), []byte(`{"v":1,"cid":"`+same.String()+`","title":"old","popularity":{"score":0.75},"kept":["cache"]}`)),
-			txn.Set(videoKey(newer), []byte(`{"v":2,"cid":"`+newer.String()+`","title":"from the future","duration_ns":5000000000,"kept":["pinned","seeding"],"seeding":true}`)),
+			txn.Set(videoKey(newer), []byte(`{"v":3,"cid":"`+newer.String()+`","title":"from the future","duration_ns":5000000000,"kept":["pinned","seeding"],"seeding":true}`)),
 		)
 	})
 	c, err := Open(ctx, dir)
@@ -527,10 +527,10 @@ func TestRecordVersions(t *testing.T) {
 	}
 	v, err := c.Get(ctx, newer)
 	if err != nil {
-		t.Fatalf("Get v2 record: %v", err)
+		t.Fatalf("Get v3 record: %v", err)
 	}
 	if v.Title != "from the future" || v.Duration != 5*time.Second || v.Kept != Pinned {
-		t.Fatalf("v2 record read as %+v", v)
+		t.Fatalf("v3 record read as %+v", v)
 	}
 	if err := c.Put(ctx, Video{Cid: newer}); !errors.Is(err, ErrNewerRecord) {
 		t.Fatalf("Put over v2: %v, want ErrNewerRecord", err)
@@ -562,8 +562,8 @@ func TestRecordVersions(t *testing.T) {
 	if rawSame["title"] != "replaced" || !reflect.DeepEqual(rawSame["popularity"], map[string]any{"score": 0.75}) {
 		t.Fatalf("unknown field not kept through SetKept and Put: %v", rawSame)
 	}
-	if rawNewer["v"] != 2.0 || rawNewer["seeding"] != true {
-		t.Fatalf("v2 record was rewritten: %v", rawNewer)
+	if rawNewer["v"] != 3.0 || rawNewer["seeding"] != true {
+		t.Fatalf("v3 record was rewritten: %v", rawNewer)
 	}
 
 	c, err = Open(ctx, dir)

@@ -48,7 +48,7 @@
 //
 // Each record is JSON with a version field, for example
 //
-//	{"v":1,"cid":"bafy…","title":"My talk","duration_ns":1200000000000,
+//	{"v":2,"cid":"bafy…","title":"My talk","duration_ns":1200000000000,
 //	 "width":1920,"height":1080,"size":123456789,"bytes_local":123500000,
 //	 "watch_count":2,"last_position_ns":61000000000,
 //	 "first_watched":"2025-01-02T10:00:00Z","last_watched":"2025-01-03T20:00:00Z",

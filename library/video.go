@@ -32,8 +32,12 @@ const (
 	Pinned
 	// Cache: blocks left from watching; the first to go when space runs out.
 	Cache
+	// AutoSeeded: fetched and pinned by the AutoSeeder because the network
+	// needs it. Only the AutoSeeder unpins it (the Keeper leaves pinned
+	// videos alone); it counts as cache against the quota.
+	AutoSeeded
 
-	allKeepReasons = OwnUpload | Pinned | Cache
+	allKeepReasons = OwnUpload | Pinned | Cache | AutoSeeded
 )
 
 var keepNames = []struct {
@@ -43,6 +47,7 @@ var keepNames = []struct {
 	{OwnUpload, "own_upload"},
 	{Pinned, "pinned"},
 	{Cache, "cache"},
+	{AutoSeeded, "auto-seeded"},
 }
 
 // Has reports whether every reason in r is set in k.
@@ -177,7 +182,8 @@ func (v *Video) validate() error {
 // field keeps it (older builds ignore the field and write it back as they
 // found it); changing a field's meaning, or adding a keep reason, bumps it,
 // and older builds then read such records but refuse to write them.
-const recordVersion = 1
+// Version 2 added the keep reason "auto-seeded".
+const recordVersion = 2
 
 // record is a Video's stored form (JSON). Durations are integer nanoseconds
 // so that values round-trip exactly; times are UTC.

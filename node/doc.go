@@ -80,6 +80,25 @@
 // others. With very many peers under a low cap, answers queue behind the
 // blocks already committed (seconds, at most a few blocks per peer).
 //
+// # Seeding announcements
+//
+// Nodes tell each other which videos they serve, and how much demand they
+// saw for them, on the gossipsub topic AnnounceTopic: signed (StrictSign),
+// versioned JSON of at most 64 videos and 16 KiB, counts only, never who
+// watched. Announce publishes (at most every 15 s; nothing in private
+// mode); Heard sums what others announced in the last 10 minutes. The
+// validator refuses bad payloads and penalizes their sender, and limits
+// each sender to a burst of 3 and then one per 10 s: a flooding peer is
+// penalized for 10 minutes and soon graylisted by gossipsub's peer score.
+//
+// # Demand and providers
+//
+// IndexVideo maps a video's blocks to its root (internal nodes read from
+// the local store, raw leaves never); Demand reports the wants, blocks and
+// bytes our bitswap server saw per video since Start, counts only, never
+// who asked; CountProviders estimates from the DHT how many other nodes
+// provide a video. The auto-seeding engine (library) ranks videos by them.
+//
 // # Repo
 //
 // A repo is a directory holding:

@@ -67,13 +67,17 @@ type Config struct {
 	// UploadLimit caps what the node serves to others, in bytes per
 	// second; 0 means unlimited. SetUploadLimit changes it at run time.
 	UploadLimit int64
+	// Private keeps what the user watches to themself: the node publishes
+	// no announcements on the seeding topic (see Announce).
+	Private bool
 }
 
 // Option tunes New.
 type Option func(*options)
 
 type options struct {
-	log *slog.Logger
+	log      *slog.Logger
+	announce AnnounceLimits
 }
 
 // WithLogger sets the logger; the default is slog.Default().
@@ -96,6 +100,8 @@ type Node struct {
 	gcLocker   blockstore.GCLocker
 	pinner     pin.Pinner
 	uploads    uploadCap // what bitswap and the trustless handler serve
+	// announceLimits bound our announcements and what we take from peers.
+	announceLimits AnnounceLimits
 
 	// Before Start, reads see local blocks only.
 	offlineServ blockservice.BlockService
@@ -126,6 +132,8 @@ type online struct {
 	mdns     mdns.Service
 	bserv    blockservice.BlockService
 	dag      ipld.DAGService
+	gossip   *gossip        // announcements on the seeding topic
+	demand   *demandTracker // bitswap's tracer: the server's demand per video
 }
 
 // blockService fetches from peers once online, else serves local blocks.
@@ -165,6 +173,7 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 		return nil, fmt.Errorf("node.New: %w", err)
 	}
 	n := &Node{cfg: cfg, log: o.log, repo: r, ds: ds, gcLocker: blockstore.NewGCLocker()}
+	n.announceLimits = o.announce.withDefaults()
 	n.trim = newPageTrimmer(filepath.Join(cfg.Repo, datastoreDir), o.log)
 	// Identity CIDs carry their data inline; the id store answers them
 	// without touching Badger.
@@ -205,6 +214,9 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 	}
 	on.host = h
 	n.watchReachability(life, h)
+	if on.gossip, err = n.startGossip(life, h); err != nil {
+		return fmt.Errorf("gossip: %w", err)
+	}
 
 	validator := record.NamespacedValidator{
 		"pk":   record.PublicKeyValidator{},
@@ -235,7 +247,9 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 	// Only the server's block messages wait on the upload cap; the
 	// client's wantlists (own playback) never do.
 	bsNetwork := capBitswapUploads(bsnet.NewFromIpfsHost(h), n.uploadBucket())
+	on.demand = newDemandTracker()
 	on.bitswap = bitswap.New(life, bsNetwork, on.dht, n.blockstore,
+		bitswap.WithTracer(on.demand),
 		// Few blocks committed to sending per peer at a time: the rest wait
 		// in the queue, where priorities and cancels still apply (a viewer
 		// who seeks cancels what it asked for before). 32 MiB fetched no

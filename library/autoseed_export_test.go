@@ -1,0 +1,9 @@
+package library
+
+import "time"
+
+// WithSeedClock replaces the AutoSeeder's clock, so tests step through
+// keep times and half-lives without waiting.
+func WithSeedClock(now func() time.Time) AutoSeedOption {
+	return func(c *seedConfig) { c.now = now }
+}
