@@ -11,6 +11,7 @@ import (
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
+	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -36,7 +37,7 @@ func (c *cli) openApp(store *settings.Store, open string) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("open the library: %w", err), n.Close())
 	}
-	keeper, err := library.NewKeeper(ctx, cat, nodeStore{n}, library.WithQuota(c.g.quota), library.WithKeeperLogger(c.log))
+	keeper, err := library.NewKeeper(ctx, cat, nodelib.Store{N: n}, library.WithQuota(c.g.quota), library.WithKeeperLogger(c.log))
 	if err != nil {
 		return errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close(), n.Close())
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
+	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
 )
 
@@ -93,7 +94,7 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 	}
 	if keeper == nil {
 		var err error
-		if keeper, err = library.NewKeeper(ctx, cat, nodeStore{b.n}, library.WithQuota(b.quota)); err != nil {
+		if keeper, err = library.NewKeeper(ctx, cat, nodelib.Store{N: b.n}, library.WithQuota(b.quota)); err != nil {
 			return seedingReport{}, fmt.Errorf("seeding: %w", err)
 		}
 	}
@@ -139,14 +140,14 @@ func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error,
 	if err != nil {
 		return nil, fmt.Errorf("open the library: %w", err)
 	}
-	keeper, err := library.NewKeeper(ctx, cat, nodeStore{b.n}, library.WithQuota(b.quota), library.WithKeeperLogger(c.log))
+	keeper, err := library.NewKeeper(ctx, cat, nodelib.Store{N: b.n}, library.WithQuota(b.quota), library.WithKeeperLogger(c.log))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close())
 	}
 	b.cat, b.keeper = cat, keeper
 	var seeder *library.AutoSeeder
 	if c.g.autoSeed {
-		seeder, err = library.NewAutoSeeder(ctx, cat, keeper, seedNode{nodeStore{b.n}},
+		seeder, err = library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: b.n}},
 			library.WithSeeding(true), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close())

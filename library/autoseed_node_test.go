@@ -10,6 +10,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -18,30 +19,18 @@ import (
 // counts and announcements: the whole adapter the app needs.
 type liveSeedNode struct{ *seedNode }
 
-func (s liveSeedNode) IndexVideo(ctx context.Context, c cid.Cid) error { return s.n.IndexVideo(ctx, c) }
+func (s liveSeedNode) live() nodelib.Seed { return nodelib.Seed{Store: nodelib.Store{N: s.n}} }
+
+func (s liveSeedNode) IndexVideo(ctx context.Context, c cid.Cid) error {
+	return s.live().IndexVideo(ctx, c)
+}
 func (s liveSeedNode) CountProviders(ctx context.Context, c cid.Cid, max int) (int, error) {
-	return s.n.CountProviders(ctx, c, max)
+	return s.live().CountProviders(ctx, c, max)
 }
-func (s liveSeedNode) Demand() map[cid.Cid]library.VideoDemand {
-	out := map[cid.Cid]library.VideoDemand{}
-	for c, d := range s.n.Demand() {
-		out[c] = library.VideoDemand{Wants: d.Wants, BlocksSent: d.BlocksSent, BytesSent: d.BytesSent, LastWant: d.LastWant}
-	}
-	return out
-}
-func (s liveSeedNode) Heard() map[cid.Cid]library.HeardVideo {
-	out := map[cid.Cid]library.HeardVideo{}
-	for c, h := range s.n.Heard() {
-		out[c] = library.HeardVideo{Providers: h.Providers, Wants: h.Wants, BytesServed: h.BytesServed, LastHeard: h.LastHeard}
-	}
-	return out
-}
+func (s liveSeedNode) Demand() map[cid.Cid]library.VideoDemand { return s.live().Demand() }
+func (s liveSeedNode) Heard() map[cid.Cid]library.HeardVideo   { return s.live().Heard() }
 func (s liveSeedNode) Announce(ctx context.Context, entries []library.Announcement) error {
-	out := make([]node.Announcement, len(entries))
-	for i, e := range entries {
-		out[i] = node.Announcement{Video: e.Video, Wants: e.Wants, BytesServed: e.BytesServed}
-	}
-	return s.n.Announce(ctx, out)
+	return s.live().Announce(ctx, entries)
 }
 
 // liveMember is one node of the live test with its catalog, Keeper and
@@ -72,7 +61,7 @@ func newLiveMember(t *testing.T, opts ...library.AutoSeedOption) *liveMember {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cat.Close() })
-	k, err := library.NewKeeper(ctx, cat, nodeStore{n}, library.WithQuota(1<<30),
+	k, err := library.NewKeeper(ctx, cat, nodelib.Store{N: n}, library.WithQuota(1<<30),
 		library.WithEvictionOverhead(library.QuotaSlack), library.WithFreeFloor(0))
 	if err != nil {
 		t.Fatal(err)

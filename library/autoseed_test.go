@@ -13,6 +13,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -219,7 +220,7 @@ func (r *seedRig) openVolunteer() {
 	r.t.Cleanup(func() { cat.Close() })
 	// An eviction overhead equal to the slack makes the eviction target
 	// the quota itself, so a budget of n videos is easy to set.
-	k, err := library.NewKeeper(r.ctx, cat, nodeStore{vol},
+	k, err := library.NewKeeper(r.ctx, cat, nodelib.Store{N: vol},
 		library.WithQuota(1<<30), library.WithEvictionOverhead(library.QuotaSlack), library.WithFreeFloor(0))
 	if err != nil {
 		r.t.Fatal(err)

@@ -16,26 +16,10 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
-
-// nodeStore adapts a real node to library.Store, as the app does.
-type nodeStore struct{ n *node.Node }
-
-var _ library.Store = nodeStore{}
-
-func (s nodeStore) DiskUsage(context.Context) (int64, error) { return node.DiskUsage(s.n.RepoDir()) }
-func (s nodeStore) FreeSpace(context.Context) (int64, int64, error) {
-	return node.FreeSpace(s.n.RepoDir())
-}
-func (s nodeStore) IsPinned(ctx context.Context, c cid.Cid) (bool, error) {
-	return s.n.IsPinned(ctx, c)
-}
-func (s nodeStore) Evict(ctx context.Context, roots ...cid.Cid) (int64, error) {
-	res, err := s.n.Evict(ctx, roots...)
-	return res.BytesRemoved, err
-}
 
 const mib = 1 << 20
 
@@ -81,7 +65,7 @@ func newQuotaRigIn(t *testing.T, parent string) *quotaRig {
 
 func (r *quotaRig) keeper(opts ...library.KeeperOption) *library.Keeper {
 	r.t.Helper()
-	k, err := library.NewKeeper(r.ctx, r.cat, nodeStore{r.n}, opts...)
+	k, err := library.NewKeeper(r.ctx, r.cat, nodelib.Store{N: r.n}, opts...)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -493,7 +477,7 @@ func TestEvictionPeak(t *testing.T) {
 		// node rewrite them: the worst case.
 		vs = append(vs, r.addVideo(int64(3+i%5*4)*mib+int64(i)*300<<10, library.Cache))
 	}
-	store := nodeStore{r.n}
+	store := nodelib.Store{N: r.n}
 	var worst int64
 	live := int64(0)
 	for _, v := range vs {
@@ -529,7 +513,7 @@ func TestEvictionPeak(t *testing.T) {
 func TestKeeperBadInputs(t *testing.T) {
 	r := newQuotaRig(t)
 	ctx := r.ctx
-	if _, err := library.NewKeeper(ctx, r.cat, nodeStore{r.n}, library.WithQuota(-1)); !errors.Is(err, library.ErrInvalid) {
+	if _, err := library.NewKeeper(ctx, r.cat, nodelib.Store{N: r.n}, library.WithQuota(-1)); !errors.Is(err, library.ErrInvalid) {
 		t.Errorf("negative quota: %v", err)
 	}
 	if _, err := library.NewKeeper(ctx, r.cat, nil); !errors.Is(err, library.ErrInvalid) {
