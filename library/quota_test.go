@@ -167,28 +167,11 @@ func sampleDiskUsage(t *testing.T, repo string, period time.Duration) (stop func
 	}
 }
 
-// randomReader yields size deterministic pseudo-random bytes.
-type randomReader struct {
-	rng  *rand.ChaCha8
-	left int64
-}
-
-func newRandom(seed uint64, size int64) *randomReader {
+// newRandom yields size deterministic pseudo-random bytes.
+func newRandom(seed uint64, size int64) io.Reader {
 	var s [32]byte
 	s[0], s[1] = byte(seed), byte(seed>>8)
-	return &randomReader{rng: rand.NewChaCha8(s), left: size}
-}
-
-func (r *randomReader) Read(p []byte) (int, error) {
-	if r.left == 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > r.left {
-		p = p[:r.left]
-	}
-	n, _ := r.rng.Read(p)
-	r.left -= int64(n)
-	return n, nil
+	return io.LimitReader(rand.NewChaCha8(s), size)
 }
 
 // The acceptance test of the quota: two workers fill the cache far past a
