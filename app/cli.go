@@ -744,7 +744,7 @@ func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 			}
 		}
 		c.g.private = st.PrivateMode
-		c.g.uploadLimit = st.UploadCap
+		c.g.uploadLimit = uploadLimitFor(st)
 	}
 	return c.openApp(store, open)
 }

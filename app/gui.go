@@ -126,7 +126,7 @@ func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windo
 	s := newShell(life, a, deps)
 	// The quota and upload cap set on the Seeding page apply at once.
 	stopWatch := deps.settings.Watch(func(st settings.Settings) {
-		deps.services.b.n.SetUploadLimit(st.UploadCap)
+		deps.services.b.n.SetUploadLimit(uploadLimitFor(st))
 		if k := deps.services.keeper; k != nil && k.Quota() != st.Quota {
 			if _, err := k.SetQuota(life, st.Quota); err != nil {
 				deps.log.Warn("storage quota", "err", err)
@@ -507,4 +507,17 @@ func (f fullScreener) SetFullScreen(on bool) {
 		s.tabs.Refresh()
 	}
 	s.win.SetFullScreen(on)
+}
+
+// pausedUploadLimit is the upload cap while seeding is paused: a block
+// would take days, so nothing of substance goes out and peers' requests
+// time out and go elsewhere, while the node stays connected.
+const pausedUploadLimit = 1
+
+// uploadLimitFor is the upload cap the settings ask for, in bytes/s.
+func uploadLimitFor(st settings.Settings) int64 {
+	if st.SeedingPaused {
+		return pausedUploadLimit
+	}
+	return st.UploadCap
 }
