@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
@@ -45,11 +46,25 @@ func (c *cli) openApp(store *settings.Store, open string) error {
 	services := newGUIServices(b, cat, c.log)
 	services.keeper = keeper
 	services.playing = playReservation{keeper: keeper, log: c.log}
+	autoSeed := false
+	if st, err := store.Load(); err == nil {
+		autoSeed = autoSeedFor(st)
+	}
+	seeder, err := library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: n}},
+		library.WithSeeding(autoSeed), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
+	if err != nil {
+		return errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close(), n.Close())
+	}
+	services.seeder = seeder
 	keepCtx, stopKeeping := context.WithCancel(ctx)
 	keeping := make(chan struct{})
 	go func() {
 		defer close(keeping)
-		keeper.Run(keepCtx)
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); keeper.Run(keepCtx) }()
+		go func() { defer wg.Done(); seeder.Run(keepCtx) }()
+		wg.Wait()
 	}()
 	deps := guiDeps{
 		node:     n,

@@ -127,6 +127,9 @@ func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windo
 	// The quota and upload cap set on the Seeding page apply at once.
 	stopWatch := deps.settings.Watch(func(st settings.Settings) {
 		deps.services.b.n.SetUploadLimit(uploadLimitFor(st))
+		if a := deps.services.seeder; a != nil {
+			a.SetEnabled(autoSeedFor(st))
+		}
 		if k := deps.services.keeper; k != nil && k.Quota() != st.Quota {
 			if _, err := k.SetQuota(life, st.Quota); err != nil {
 				deps.log.Warn("storage quota", "err", err)
@@ -521,3 +524,8 @@ func uploadLimitFor(st settings.Settings) int64 {
 	}
 	return st.UploadCap
 }
+
+// autoSeedFor says whether the auto-seeding engine should run: the user
+// opted in and seeding is not paused (private mode is the engine's own
+// switch, set at start).
+func autoSeedFor(st settings.Settings) bool { return st.AutoSeed && !st.SeedingPaused }

@@ -301,3 +301,18 @@ func TestUploadLimitFollowsPause(t *testing.T) {
 		t.Errorf("no cap: %d, want 0 (unlimited)", got)
 	}
 }
+
+func TestAutoSeedNeedsOptInAndNoPause(t *testing.T) {
+	st := settings.Defaults()
+	if autoSeedFor(st) {
+		t.Error("auto-seeding on by default")
+	}
+	st.AutoSeed = true
+	if !autoSeedFor(st) {
+		t.Error("opted in, yet off")
+	}
+	st.SeedingPaused = true
+	if autoSeedFor(st) {
+		t.Error("paused, yet auto-seeding")
+	}
+}

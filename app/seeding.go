@@ -37,7 +37,7 @@ type seedingReport struct {
 type seedingVideo struct {
 	Cid        string `json:"cid"`
 	Title      string `json:"title"`
-	Reason     string `json:"reason"` // own, pinned, cache (auto-seeded: with the seeding engine)
+	Reason     string `json:"reason"` // own, pinned, auto-seeded, cache
 	Size       int64  `json:"size"`
 	BytesLocal int64  `json:"bytes_local"`
 }
@@ -116,6 +116,8 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 			reason = "own"
 		case v.Kept&library.Pinned != 0:
 			reason = "pinned"
+		case v.Kept&library.AutoSeeded != 0:
+			reason = "auto-seeded"
 		case v.BytesLocal > 0:
 			reason = "cache"
 		default:

@@ -44,6 +44,8 @@ type guiServices struct {
 	// do not need it. playing is the streaming video's reservation.
 	keeper  *library.Keeper
 	playing playReservation
+	// seeder is the auto-seeding engine; nil in tests that do not need it.
+	seeder *library.AutoSeeder
 }
 
 var (
@@ -329,20 +331,26 @@ func rangesBytes(ranges []node.ByteRange) int64 {
 	return n
 }
 
-// Seeded lists what is kept for others: own uploads and pins. Bytes served
-// per video need the seeding engine's accounting and read 0 until then.
+// Seeded lists what is kept for others: own uploads, pins and what the
+// auto-seeding engine picked. Bytes served per video come from the node's
+// demand counts once the video is indexed (0 before).
 func (s *guiServices) Seeded(ctx context.Context) ([]seedview.Entry, error) {
-	page, err := s.cat.List(ctx, library.ListOptions{Kept: library.OwnUpload | library.Pinned, Sort: library.SortRecentlyAdded})
+	page, err := s.cat.List(ctx, library.ListOptions{Kept: library.OwnUpload | library.Pinned | library.AutoSeeded, Sort: library.SortRecentlyAdded})
 	if err != nil {
 		return nil, err
 	}
+	demand := s.b.n.Demand()
 	out := make([]seedview.Entry, 0, len(page.Videos))
 	for _, v := range page.Videos {
-		reason := seedview.ReasonPinned
-		if v.Kept&library.OwnUpload != 0 {
+		reason := seedview.ReasonPopular
+		switch {
+		case v.Kept&library.OwnUpload != 0:
 			reason = seedview.ReasonUpload
+		case v.Kept&library.Pinned != 0:
+			reason = seedview.ReasonPinned
 		}
-		out = append(out, seedview.Entry{Video: v.Cid, Title: v.Title, Reason: reason, Size: v.BytesLocal})
+		out = append(out, seedview.Entry{Video: v.Cid, Title: v.Title, Reason: reason, Size: v.BytesLocal,
+			BytesServed: demand[v.Cid].BytesSent})
 	}
 	return out, nil
 }

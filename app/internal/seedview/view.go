@@ -102,6 +102,7 @@ type View struct {
 	// UI-thread state.
 	quota, upCap    int64
 	paused, private bool
+	autoSeed        bool
 	used, free      int64 // -1 while unknown
 	entries         []Entry
 	movingSlider    bool // set while the code, not the user, moves the slider
@@ -114,6 +115,7 @@ type View struct {
 	quotaMsg, capMsg, capTip *widget.Label
 	rateText, rateDetail     *widget.Label
 	pauseBtn                 *widget.Button
+	autoSeedCheck            *widget.Check
 	pauseState               *widget.Label
 	notice, status           *widget.Label
 	chart                    *RateChart
@@ -123,8 +125,8 @@ type View struct {
 }
 
 type pendingChange struct {
-	quota, upCap *int64
-	paused       *bool
+	quota, upCap     *int64
+	paused, autoSeed *bool
 }
 
 // New builds the dashboard on the UI thread and starts polling the Source.
@@ -147,7 +149,7 @@ func New(ctx context.Context, store Store, opts ...Option) *View {
 	v.ctx, v.cancel = context.WithCancel(ctx)
 
 	s, err := store.Load()
-	v.quota, v.upCap, v.paused, v.private = s.Quota, s.UploadCap, s.SeedingPaused, s.PrivateMode
+	v.quota, v.upCap, v.paused, v.private, v.autoSeed = s.Quota, s.UploadCap, s.SeedingPaused, s.PrivateMode, s.AutoSeed
 	v.build()
 	if err != nil {
 		v.log.Warn("seeding dashboard: settings unreadable, showing defaults", "err", err)
@@ -210,6 +212,14 @@ func (v *View) build() {
 		v.commitQuota(q)
 	}
 	v.quotaMsg = ui.ErrorLabel()
+	v.autoSeedCheck = widget.NewCheck("Auto-seed popular videos the network needs, within the quota", func(on bool) {
+		if on == v.autoSeed {
+			return
+		}
+		v.autoSeed = on
+		v.queue(func(pc *pendingChange) { pc.autoSeed = &on })
+	})
+	v.autoSeedCheck.SetChecked(v.autoSeed)
 	storage := ui.Section(theme.StorageIcon(), "Storage for seeding", container.NewVBox(
 		v.usedText,
 		v.usedDetail,
@@ -217,6 +227,7 @@ func (v *View) build() {
 		container.NewBorder(nil, nil, minLabel, v.sliderMax, v.slider),
 		labeledRow("Quota", v.quotaEntry, ui.DimText("press Enter to apply")),
 		v.quotaMsg,
+		v.autoSeedCheck,
 	))
 
 	// Upload.
@@ -466,6 +477,10 @@ func (v *View) followSettings(s settings.Settings) {
 		return
 	}
 	pauseChanged := s.PrivateMode != v.private || s.SeedingPaused != v.paused
+	if s.AutoSeed != v.autoSeed {
+		v.autoSeed = s.AutoSeed
+		v.autoSeedCheck.SetChecked(s.AutoSeed)
+	}
 	quotaChanged, capChanged := s.Quota != v.quota, s.UploadCap != v.upCap
 	v.private, v.paused, v.quota, v.upCap = s.PrivateMode, s.SeedingPaused, s.Quota, s.UploadCap
 	if pauseChanged {
@@ -723,7 +738,7 @@ func (v *View) applyPending() {
 	p := v.pend
 	v.pend = pendingChange{}
 	v.pendMu.Unlock()
-	if p.quota == nil && p.upCap == nil && p.paused == nil {
+	if p.quota == nil && p.upCap == nil && p.paused == nil && p.autoSeed == nil {
 		return
 	}
 
@@ -737,6 +752,9 @@ func (v *View) applyPending() {
 		}
 		if p.paused != nil {
 			s.SeedingPaused = *p.paused
+		}
+		if p.autoSeed != nil {
+			s.AutoSeed = *p.autoSeed
 		}
 		return nil
 	})

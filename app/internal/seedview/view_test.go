@@ -421,3 +421,17 @@ func TestParseUnits(t *testing.T) {
 		t.Error("stepIndex")
 	}
 }
+
+func TestAutoSeedSwitch(t *testing.T) {
+	v, st, loop := newDashboard(t)
+	if v.autoSeedCheck.Checked {
+		t.Fatal("auto-seeding on by default; volunteers opt in")
+	}
+	func() { test.Tap(v.autoSeedCheck) }()
+	waitSaved(t, st, func(s settings.Settings) bool { return s.AutoSeed })
+	// Turned off elsewhere (another window, a script): the switch follows.
+	if _, err := st.Update(func(s *settings.Settings) error { s.AutoSeed = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	loop.WaitFor(t, "switch follows the setting", func() bool { return !v.autoSeedCheck.Checked })
+}

@@ -70,6 +70,9 @@ type Settings struct {
 	UploadCap int64 `json:"uploadCapBytesPerSecond"`
 	// SeedingPaused stops serving blocks to others until resumed.
 	SeedingPaused bool `json:"seedingPaused"`
+	// AutoSeed lets the node fetch, pin and serve popular videos the
+	// network needs, within the quota. Off by default: volunteers opt in.
+	AutoSeed bool `json:"autoSeed"`
 	// PrivateMode: announce nothing, seed nothing of others', serve only
 	// what the user shares (see the package doc).
 	PrivateMode bool `json:"privateMode"`
