@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"text/tabwriter"
+	"time"
 
+	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
@@ -40,7 +43,18 @@ type seedingVideo struct {
 	Reason     string `json:"reason"` // own, pinned, auto-seeded, cache
 	Size       int64  `json:"size"`
 	BytesLocal int64  `json:"bytes_local"`
+	// Providers is how many other nodes the DHT knows for the video (up
+	// to maxProviderCount), so a creator sees whether an upload is
+	// replicated; -1 when unknown (offline node, lookup timed out).
+	Providers   int   `json:"providers"`
+	BytesServed int64 `json:"bytes_served"`
 }
+
+// Provider lookups for `seeding`: bounded, so the report stays quick.
+const (
+	maxProviderCount = 8
+	providersTimeout = 3 * time.Second
+)
 
 func (c *cli) seedingCommand() *cobra.Command {
 	var asJSON bool
@@ -69,9 +83,14 @@ func (c *cli) seedingCommand() *cobra.Command {
 					fmt.Fprintln(c.stdout, rep.Message)
 				}
 				tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "CID\tREASON\tLOCAL\tSIZE\tTITLE")
+				fmt.Fprintln(tw, "CID\tREASON\tLOCAL\tSIZE\tPROVIDERS\tSERVED\tTITLE")
 				for _, v := range rep.Videos {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Cid, v.Reason, ui.Bytes(v.BytesLocal), ui.Bytes(v.Size), v.Title)
+					providers := "?"
+					if v.Providers >= 0 {
+						providers = strconv.Itoa(v.Providers)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Cid, v.Reason, ui.Bytes(v.BytesLocal), ui.Bytes(v.Size),
+						providers, ui.Bytes(v.BytesServed), v.Title)
 				}
 				return tw.Flush()
 			})
@@ -109,6 +128,7 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("seeding: %w", err)
 	}
+	demand := b.n.Demand()
 	for _, v := range page.Videos {
 		reason := ""
 		switch {
@@ -123,9 +143,52 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 		default:
 			continue
 		}
-		rep.Videos = append(rep.Videos, seedingVideo{Cid: v.Cid.String(), Title: v.Title, Reason: reason, Size: v.Size, BytesLocal: v.BytesLocal})
+		rep.Videos = append(rep.Videos, seedingVideo{Cid: v.Cid.String(), Title: v.Title, Reason: reason, Size: v.Size,
+			BytesLocal: v.BytesLocal, Providers: -1, BytesServed: demand[v.Cid].BytesSent})
 	}
+	// Pins the catalog does not know (made with `ipfs-tube add` or `pin
+	// add`) are kept for others too.
+	listed := map[string]bool{}
+	for _, v := range rep.Videos {
+		listed[v.Cid] = true
+	}
+	pins, err := b.n.Pins(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("seeding: %w", err)
+	}
+	for _, p := range pins {
+		if p.Mode != "recursive" || listed[p.Cid.String()] {
+			continue
+		}
+		ranges, _ := b.n.LocalRanges(ctx, p.Cid)
+		local := rangesBytes(ranges)
+		rep.Videos = append(rep.Videos, seedingVideo{Cid: p.Cid.String(), Reason: "pinned", Size: local,
+			BytesLocal: local, Providers: -1, BytesServed: demand[p.Cid].BytesSent})
+	}
+	b.countProviders(ctx, rep.Videos)
 	return rep, nil
+}
+
+// countProviders fills in the DHT's provider counts, all lookups at once
+// and within providersTimeout; an offline node leaves them unknown.
+func (b *localBackend) countProviders(ctx context.Context, videos []seedingVideo) {
+	ctx, cancel := context.WithTimeout(ctx, providersTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range videos {
+		c, err := cid.Decode(videos[i].Cid)
+		if err != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if n, err := b.n.CountProviders(ctx, c, maxProviderCount); err == nil || n > 0 {
+				videos[i].Providers = n
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func (c *controlClient) Seeding(ctx context.Context) (seedingReport, error) {

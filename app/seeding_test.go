@@ -3,7 +3,11 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/testvideo"
 )
 
 // TestSeedingReport: `ipfs-tube seeding` on a repo nobody holds and on
@@ -33,5 +37,37 @@ func TestSeedingReport(t *testing.T) {
 	r := runCLI(t, filepath.Join(t.TempDir(), "other"), nil, "daemon", "--quota", "banana")
 	if r.code != exitUsage {
 		t.Errorf("daemon --quota banana: exit %d (%s), want a usage error", r.code, r.stderr)
+	}
+}
+
+// TestSeedingShowsProviders: a creator's upload shows how many other
+// nodes provide it.
+func TestSeedingShowsProviders(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "creator")
+	video := testvideo.Make(t, testvideo.Spec{Container: "mp4", Duration: 2 * time.Second})
+	creator := startDaemon(t, repo)
+	c := strings.TrimSpace(mustRun(t, repo, "add", video))
+	// Added on the command line, the file is a pin the catalog does not
+	// know: the report lists it as pinned.
+	volunteer := filepath.Join(t.TempDir(), "volunteer")
+	v := startDaemon(t, volunteer, "--peer", creator.addrs[0])
+	mustRun(t, volunteer, "pin", "add", c)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var rep seedingReport
+		if err := json.Unmarshal([]byte(mustRun(t, repo, "seeding", "--json")), &rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, vid := range rep.Videos {
+			if vid.Cid == c && vid.Providers >= 1 {
+				v.stop(t)
+				creator.stop(t)
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the creator never saw the volunteer as a provider of %s: %+v", c, rep.Videos)
+		}
+		time.Sleep(200 * time.Millisecond) // polling another process
 	}
 }
