@@ -118,11 +118,21 @@ func TestAutoSeedLiveNodes(t *testing.T) {
 	}
 	f.Close()
 
+	// The publisher announces the viewing once. A later announcement
+	// would carry the demand since this one (none) and replace it before
+	// a busy volunteer has read it; real rounds are a minute apart, the
+	// test's are not, so it waits for the news to arrive.
+	if _, err := pub.a.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := pub.a.Round(ctx); err != nil {
-			t.Fatal(err)
+	for vol.n.Heard()[watched].Wants == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the volunteer never heard of the viewing: %+v", vol.n.Heard())
 		}
+		<-time.After(20 * time.Millisecond)
+	}
+	for {
 		rep, err := vol.a.Round(ctx)
 		if err != nil {
 			t.Fatal(err)
