@@ -10,7 +10,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
 	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
@@ -24,7 +23,7 @@ func catalogDir(repo string) string { return filepath.Join(repo, "library") }
 // video (or uploading that file). The window shows before the node has
 // started; once it has, the control API serves CLI commands, and hands a
 // second `ipfs-tube LINK` to this window, for as long as the app runs.
-func (c *cli) openApp(store *settings.Store, open string) error {
+func (c *cli) openApp(open string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	n, err := c.holdRepo(ctx)
@@ -46,12 +45,8 @@ func (c *cli) openApp(store *settings.Store, open string) error {
 	services := newGUIServices(b, cat, c.log)
 	services.keeper = keeper
 	services.playing = playReservation{keeper: keeper, log: c.log}
-	autoSeed := false
-	if st, err := store.Load(); err == nil {
-		autoSeed = autoSeedFor(st)
-	}
 	seeder, err := library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: n}},
-		library.WithSeeding(autoSeed), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
+		library.WithSeeding(c.g.autoSeed), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
 	if err != nil {
 		return errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close(), n.Close())
 	}
@@ -70,7 +65,8 @@ func (c *cli) openApp(store *settings.Store, open string) error {
 		node:     n,
 		services: services,
 		catalog:  cat,
-		settings: store,
+		settings: c.settings,
+		saved:    c.saved,
 		uploader: upload.New(n, cat, upload.WithLogger(c.log)),
 		log:      c.log,
 		private:  c.g.private,

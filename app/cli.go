@@ -188,6 +188,10 @@ type cli struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// settings is the user's settings file; saved what it held when the
+	// command started (nil when it could not be read).
+	settings *settings.Store
+	saved    *settings.Settings
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -241,11 +245,17 @@ func (c *cli) rootCommand() *cobra.Command {
 		Version:       node.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			c.g.gatewaysGiven = cmd.Flags().Changed("gateways")
+			c.setupLogging()
+			// Read once: the quota and private mode apply to every
+			// command, the rest to the app.
+			c.settings = settings.NewStore(settings.DefaultDir())
 			c.g.quota = library.DefaultQuota
-			if st, err := settings.NewStore(settings.DefaultDir()).Load(); err == nil {
+			if st, err := c.settings.Load(); err != nil {
+				c.log.Warn("settings", "err", err)
+			} else {
+				c.saved = &st
 				c.g.quota, c.g.private = st.Quota, st.PrivateMode
 			}
-			c.setupLogging()
 			return nil
 		},
 		RunE: c.runApp,
@@ -727,10 +737,9 @@ func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 			open = abs
 		}
 	}
-	store := settings.NewStore(settings.DefaultDir())
 	// The repo location chosen in Settings applies when neither --repo nor
 	// IPFS_TUBE_REPO names one.
-	if st, err := store.Load(); err == nil {
+	if st := c.saved; st != nil {
 		if !cmd.Flags().Changed("repo") && os.Getenv("IPFS_TUBE_REPO") == "" && st.RepoDir != "" {
 			c.g.repo = st.RepoDir
 		}
@@ -743,10 +752,10 @@ func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 				c.g.gateways = ""
 			}
 		}
-		c.g.private = st.PrivateMode
-		c.g.uploadLimit = uploadLimitFor(st)
+		c.g.uploadLimit = uploadLimitFor(*st)
+		c.g.autoSeed = autoSeedFor(*st)
 	}
-	return c.openApp(store, open)
+	return c.openApp(open)
 }
 
 func reachabilityWords(r network.Reachability) string {

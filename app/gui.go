@@ -62,6 +62,7 @@ type guiDeps struct {
 	services *guiServices
 	catalog  *library.Catalog
 	settings *settings.Store
+	saved    *settings.Settings // the settings at start; nil if unreadable
 	uploader *upload.Uploader
 	log      *slog.Logger
 	private  bool // Settings' private mode, shown in the footer
@@ -115,11 +116,9 @@ var _ windowControl = (*shell)(nil)
 // error is shown in the window, not returned.
 func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windowControl) error, open string) error {
 	a := app.NewWithID(appID)
-	saved, err := deps.settings.Load()
-	if err != nil {
-		deps.log.Warn("settings", "err", err)
+	if deps.saved != nil {
+		settingsview.ApplyTheme(a, deps.saved.Theme)
 	}
-	settingsview.ApplyTheme(a, saved.Theme)
 
 	life, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -201,15 +200,7 @@ func (s *guiServices) Stats(ctx context.Context) (playerview.Stats, error) {
 
 // Poster reads a poster image, bounded in size.
 func (s *guiServices) Poster(ctx context.Context, poster cid.Cid) ([]byte, error) {
-	f, err := s.b.n.Open(ctx, poster)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if f.Size() > maxPosterBytes {
-		return nil, fmt.Errorf("poster %s: %d bytes is too large for a poster", poster, f.Size())
-	}
-	return io.ReadAll(io.LimitReader(f, maxPosterBytes))
+	return s.b.n.ReadAll(ctx, poster, maxPosterBytes)
 }
 
 // Pin keeps the whole video (and its directory, so a shared link keeps

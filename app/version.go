@@ -29,13 +29,10 @@ func versionText() string {
 			deps[d.Path] = d.Version
 		}
 	}
-	for _, path := range []string{"github.com/ipfs/boxo", "github.com/libp2p/go-libp2p", "fyne.io/fyne/v2", "github.com/gen2brain/go-mpv"} {
-		v := deps[path]
-		if v == "" {
-			v = "(not recorded)"
-		}
-		fmt.Fprintf(&b, "%s %s\n", path, v)
+	for _, path := range []string{"github.com/ipfs/boxo", "github.com/libp2p/go-libp2p", "fyne.io/fyne/v2"} {
+		fmt.Fprintf(&b, "%s %s\n", path, orNotRecorded(deps[path]))
 	}
+	fmt.Fprintf(&b, "libmpv binding (playback) %s\n", orNotRecorded(playback.BindingVersion()))
 	major, minor := playback.ClientAPIVersion()
 	shim := ""
 	if playback.CompatShim() {
@@ -44,4 +41,11 @@ func versionText() string {
 	fmt.Fprintf(&b, "libmpv client API %d.%d%s\n", major, minor, shim)
 	fmt.Fprintf(&b, "%s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return b.String()
+}
+
+func orNotRecorded(v string) string {
+	if v == "" {
+		return "(not recorded)"
+	}
+	return v
 }

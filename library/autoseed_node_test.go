@@ -48,19 +48,7 @@ func newLiveMember(t *testing.T, opts ...library.AutoSeedOption) *liveMember {
 	repo := filepath.Join(t.TempDir(), "repo")
 	// Fast announcements, and peers that accept them.
 	limits := node.AnnounceLimits{MinInterval: 20 * time.Millisecond, PeerInterval: 10 * time.Millisecond, PeerBurst: 100}
-	n, err := node.New(ctx, node.Config{Repo: repo, Isolated: true}, node.WithAnnounceLimits(limits))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	if err := n.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cat, err := library.Open(ctx, filepath.Join(repo, "library"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
+	n, cat := startNodeAndCatalog(t, repo, node.WithAnnounceLimits(limits))
 	k, err := library.NewKeeper(ctx, cat, nodelib.Store{N: n}, library.WithQuota(1<<30),
 		library.WithEvictionOverhead(library.QuotaSlack), library.WithFreeFloor(0))
 	if err != nil {

@@ -46,19 +46,7 @@ func newQuotaRigIn(t *testing.T, parent string) *quotaRig {
 	t.Helper()
 	ctx := context.Background()
 	repo := filepath.Join(parent, "repo")
-	n, err := node.New(ctx, node.Config{Repo: repo, Isolated: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	if err := n.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	cat, err := library.Open(ctx, filepath.Join(repo, "library"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
+	n, cat := startNodeAndCatalog(t, repo)
 	return &quotaRig{t: t, ctx: ctx, n: n, cat: cat, repo: repo,
 		clock: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 }
@@ -569,7 +557,7 @@ func TestRunEnforcesUntilCancelled(t *testing.T) {
 // fills.
 func TestFreeFloorHoldsOnSmallDisk(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("mounts a tmpfs")
+		t.Skip("tmpfs mounts exist on Linux only")
 	}
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", mnt).CombinedOutput(); err != nil {
@@ -672,4 +660,25 @@ func TestKeepingReservationEvictsCache(t *testing.T) {
 	if st, err = k.State(r.ctx); err != nil || st.Reserved != 20*mib {
 		t.Errorf("reserved %d (%v), want 20 MiB", st.Reserved, err)
 	}
+}
+
+// startNodeAndCatalog starts an isolated node on repo and opens its
+// catalog where the app keeps it; both close when the test ends.
+func startNodeAndCatalog(t *testing.T, repo string, opts ...node.Option) (*node.Node, *library.Catalog) {
+	t.Helper()
+	ctx := context.Background()
+	n, err := node.New(ctx, node.Config{Repo: repo, Isolated: true}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cat, err := library.Open(ctx, filepath.Join(repo, "library"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cat.Close() })
+	return n, cat
 }

@@ -2,7 +2,6 @@ package node
 
 import (
 	"context"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,7 +40,6 @@ type hybridExchange struct {
 	peers     exchange.SessionExchange
 	gw        gatewayFetcher // nil: peers only
 	connected func() int
-	log       *slog.Logger
 
 	// peerLatency is the smoothed time from asking bitswap to a block
 	// arriving, in nanoseconds; 0 until the first block.
@@ -64,8 +62,8 @@ const maxWonByGateway = 4096
 
 var _ exchange.SessionExchange = (*hybridExchange)(nil)
 
-func newHybridExchange(peers exchange.SessionExchange, gw gatewayFetcher, connected func() int, log *slog.Logger) *hybridExchange {
-	return &hybridExchange{peers: peers, gw: gw, connected: connected, log: log, wonByGateway: map[cid.Cid]struct{}{}}
+func newHybridExchange(peers exchange.SessionExchange, gw gatewayFetcher, connected func() int) *hybridExchange {
+	return &hybridExchange{peers: peers, gw: gw, connected: connected, wonByGateway: map[cid.Cid]struct{}{}}
 }
 
 func (h *hybridExchange) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {

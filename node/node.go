@@ -270,7 +270,7 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 	if on.gateways != nil {
 		fallback = on.gateways
 	}
-	on.exchange = newHybridExchange(on.bitswap, fallback, func() int { return len(h.Network().Peers()) }, n.log)
+	on.exchange = newHybridExchange(on.bitswap, fallback, func() int { return len(h.Network().Peers()) })
 	on.bserv = blockservice.New(n.blockstore, on.exchange)
 	on.dag = merkledag.NewDAGService(on.bserv)
 

@@ -689,3 +689,17 @@ func (f *File) Close() error {
 }
 
 var _ io.ReadSeekCloser = (*File)(nil)
+
+// ReadAll reads the whole file c when it is at most max bytes (a poster,
+// a metadata file) and refuses it, unread, when it is larger.
+func (n *Node) ReadAll(ctx context.Context, c cid.Cid, max int64) ([]byte, error) {
+	f, err := n.Open(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if f.Size() > max {
+		return nil, fmt.Errorf("read %s: %d bytes, more than the %d expected", c, f.Size(), max)
+	}
+	return io.ReadAll(io.LimitReader(f, max))
+}

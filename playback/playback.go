@@ -63,6 +63,7 @@ package playback
 
 import (
 	mpv "github.com/gen2brain/go-mpv"
+	"runtime/debug"
 )
 
 // ClientAPIVersion returns the libmpv client API version of the library the
@@ -79,3 +80,18 @@ func ClientAPIVersion() (major, minor int) {
 // stand-ins (build tag mpvcompat). Where it is true, mpv time in nanoseconds
 // has microsecond resolution and deleting properties is not supported.
 func CompatShim() bool { return compatShim }
+
+// BindingVersion is the version of the Go binding to libmpv this binary
+// was built with, from its build information; "" when not recorded.
+func BindingVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, d := range info.Deps {
+		if d.Path == "github.com/gen2brain/go-mpv" {
+			return d.Version
+		}
+	}
+	return ""
+}

@@ -90,38 +90,22 @@ func WithTransport(rt http.RoundTripper) Option {
 // WithMaxBlockSize sets the largest block accepted (2 MiB, the bitswap
 // limit, by default).
 func WithMaxBlockSize(n int64) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxBlockSize = n
-		}
-	}
+	return positive(func(c *config) *int64 { return &c.maxBlockSize }, n)
 }
 
 // WithTimeToFirstByte bounds the wait for a response's headers.
 func WithTimeToFirstByte(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.ttfb = d
-		}
-	}
+	return positive(func(c *config) *time.Duration { return &c.ttfb }, d)
 }
 
 // WithStallTimeout bounds how long a response body may send nothing.
 func WithStallTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.stall = d
-		}
-	}
+	return positive(func(c *config) *time.Duration { return &c.stall }, d)
 }
 
 // WithRequestTimeout bounds a whole request, body included.
 func WithRequestTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.request = d
-		}
-	}
+	return positive(func(c *config) *time.Duration { return &c.request }, d)
 }
 
 // WithProbeInterval sets how long a gateway may sit idle before it is
@@ -137,47 +121,37 @@ func WithProbeInterval(d time.Duration) Option {
 // WithBanDuration sets how long a gateway that served a block failing
 // verification is left alone.
 func WithBanDuration(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.banDuration = d
-		}
-	}
+	return positive(func(c *config) *time.Duration { return &c.banDuration }, d)
 }
 
 // WithMaxInFlight limits the requests in flight to one gateway.
 func WithMaxInFlight(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.maxInFlight = n
-		}
-	}
+	return positive(func(c *config) *int { return &c.maxInFlight }, n)
 }
 
 // WithBackoff sets the first cooldown after an error (doubled for each
 // further consecutive error) and after a 429/503 without Retry-After.
 func WithBackoff(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.backoff = d
-		}
-	}
+	return positive(func(c *config) *time.Duration { return &c.backoff }, d)
 }
 
 // WithMaxCooldown caps every cooldown, Retry-After included.
 func WithMaxCooldown(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.maxCooldown = d
-		}
-	}
+	return positive(func(c *config) *time.Duration { return &c.maxCooldown }, d)
 }
 
 // WithHedgeFloor sets the shortest wait for response headers before a
 // request is hedged to the next gateway.
 func WithHedgeFloor(d time.Duration) Option {
+	return positive(func(c *config) *time.Duration { return &c.hedgeFloor }, d)
+}
+
+// positive is an Option that sets the field when v > 0; zero or less
+// keeps the default.
+func positive[T ~int | ~int64](field func(*config) *T, v T) Option {
 	return func(c *config) {
-		if d > 0 {
-			c.hedgeFloor = d
+		if v > 0 {
+			*field(c) = v
 		}
 	}
 }

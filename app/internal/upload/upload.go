@@ -23,7 +23,7 @@ type Node interface {
 	Import(ctx context.Context, r io.Reader, opts ...node.ImportOption) (node.ImportResult, error)
 	PublishVideo(ctx context.Context, file cid.Cid, name string, poster []byte, meta node.VideoMetadata) (cid.Cid, error)
 	ResolveVideo(ctx context.Context, c cid.Cid) (node.Video, error)
-	Open(ctx context.Context, c cid.Cid, opts ...node.FileOption) (*node.File, error)
+	ReadAll(ctx context.Context, c cid.Cid, max int64) ([]byte, error)
 	Pins(ctx context.Context) ([]node.PinInfo, error)
 	Unpin(ctx context.Context, c cid.Cid) error
 }
@@ -418,7 +418,7 @@ func (u *Uploader) Retitle(ctx context.Context, file cid.Cid, title string) (Res
 	meta.Title = title
 	var poster []byte
 	if pub.Poster.Defined() {
-		if poster, err = u.readSmall(ctx, pub.Poster); err != nil {
+		if poster, err = u.node.ReadAll(ctx, pub.Poster, maxPosterBytes); err != nil {
 			return Result{}, fmt.Errorf("upload.Retitle %s: poster: %w", file, err)
 		}
 	}
@@ -455,18 +455,6 @@ func (u *Uploader) Retitle(ctx context.Context, file cid.Cid, title string) (Res
 
 // maxPosterBytes bounds what Retitle reads back as a poster.
 const maxPosterBytes = 16 << 20
-
-func (u *Uploader) readSmall(ctx context.Context, c cid.Cid) ([]byte, error) {
-	f, err := u.node.Open(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if f.Size() > maxPosterBytes {
-		return nil, fmt.Errorf("%s is %d bytes, more than a poster should be", c, f.Size())
-	}
-	return io.ReadAll(io.LimitReader(f, maxPosterBytes))
-}
 
 // entryName is the video's name in its directory: the file's own name,
 // made valid UTF-8 and short enough for any file system.
