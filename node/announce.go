@@ -260,6 +260,9 @@ func (n *Node) startGossip(life context.Context, h host.Host) (*gossip, error) {
 	params, thresholds := announceScoring()
 	ps, err := pubsub.NewGossipSub(life, h,
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
+		// Our own announcements go to every peer on the topic, not only
+		// the mesh: one lost announcement loses the demand it carried.
+		pubsub.WithFloodPublish(true),
 		pubsub.WithPeerScore(params, thresholds),
 		pubsub.WithPeerScoreInspect(pubsub.PeerScoreInspectFn(g.inspectScores), scoreInspectPeriod),
 		pubsub.WithRawTracer(gossipTracer{g}),
@@ -362,23 +365,21 @@ func (g *gossip) announce(ctx context.Context, entries []Announcement) error {
 	return nil
 }
 
-// meshWait bounds how long an announcement waits for gossipsub to graft
-// a peer it already knows on the topic; heartbeats are a second apart.
-const meshWait = 3 * time.Second
+// topicWait bounds how long an announcement waits to know a peer on the
+// topic: a peer that just connected tells its subscriptions a moment later.
+const topicWait = 3 * time.Second
 
-// publish sends data to the mesh. Gossipsub publishes our own messages
-// to mesh peers only, and a peer that just connected is grafted at the
-// next heartbeat: without waiting for it, the first announcement after
-// connecting would reach nobody.
+// publish sends data to every peer on the topic (flood publishing), waiting
+// up to topicWait for the first one when none is known yet; with nobody
+// there in time it publishes anyway, to whoever is there.
 func (g *gossip) publish(ctx context.Context, data []byte) error {
-	if len(g.topic.ListPeers()) == 0 || g.meshSize() > 0 {
+	if len(g.topic.ListPeers()) > 0 {
 		return g.topic.Publish(ctx, data)
 	}
-	wait, cancel := context.WithTimeout(ctx, meshWait)
+	wait, cancel := context.WithTimeout(ctx, topicWait)
 	defer cancel()
 	err := g.topic.Publish(wait, data, pubsub.WithReadiness(pubsub.MinTopicSize(1)))
 	if err != nil && wait.Err() != nil && ctx.Err() == nil {
-		// Nobody grafted in time; publish anyway, to whoever is there.
 		return g.topic.Publish(ctx, data)
 	}
 	return err
