@@ -239,7 +239,7 @@ func TestPlayFromPeer(t *testing.T) {
 // second pass runs the Large tests).
 func TestPlayFromPeerLarge1080p(t *testing.T) {
 	if raceEnabled {
-		t.Skip("heavy: runs in make test's pass without -race")
+		t.Skip("too slow under the race detector; make test runs it in its second pass, without -race")
 	}
 	checkPlaysFromPeer(t, testvideo.Spec{Container: "mp4", Width: 1920, Height: 1080, Duration: 2 * time.Minute})
 }

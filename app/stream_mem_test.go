@@ -76,7 +76,7 @@ func (s *rssSampler) Write(p []byte) (int, error) {
 // what is measured is the viewer alone.
 func TestStreamLarge4GiBKeepsMemoryBounded(t *testing.T) {
 	if raceEnabled {
-		t.Skip("heavy: runs in make test's pass without -race")
+		t.Skip("too slow under the race detector; make test runs it in its second pass, without -race")
 	}
 	const size = 4 << 30
 	const allowed = 200 << 20
