@@ -351,18 +351,22 @@ func TestCapUploadsTwiceIsOnce(t *testing.T) {
 	}
 }
 
-// TestUploadCapSparesOwnPlayback has a node, capped and serving greedy
-// peers at its cap, stream files from an uncapped peer, and compares that
-// with the same node streaming idle and uncapped. Rounds alternate so a
+// TestUploadCapSparesOwnPlaybackLarge has a node, capped and serving
+// greedy peers at its cap, stream files from an uncapped peer, and compares
+// that with the same node streaming idle and uncapped. Rounds alternate so a
 // busy machine slows both sides alike; the best of each side counts.
-func TestUploadCapSparesOwnPlayback(t *testing.T) {
+//
+// It runs without the race detector only: under -race on two cores, own
+// playback is bound by the CPU the instrumented greedy peers take (a clean
+// CI run measured 7 of 14 MiB/s), which says nothing about the cap.
+func TestUploadCapSparesOwnPlaybackLarge(t *testing.T) {
+	if raceEnabled {
+		t.Skip("CPU-bound under the race detector; make test runs it in its second pass, without -race")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const limit = 4 * mib
 	playSize, rounds := int64(64*mib), 3
-	if raceEnabled {
-		playSize = 16 * mib
-	}
 	node := newTestNode(t)
 	source := newTestNode(t)
 	if err := node.Connect(ctx, addrInfoOver(t, source, ma.P_TCP)); err != nil {
