@@ -37,7 +37,7 @@ DEB_PACKAGES = libmpv-dev mpv ffmpeg xvfb xauth x11-utils libgl1-mesa-dev xorg-d
 
 BIN = bin/ipfs-tube
 
-.PHONY: all deps build run test bench interop vet kubo clean mpv-info
+.PHONY: all deps build run test bench interop vet kubo clean mpv-info icons
 
 all: build
 
@@ -97,6 +97,11 @@ interop: kubo
 
 bench: kubo
 	$(BENCH_CMD)
+
+# The icon PNGs and .ico are committed; regenerate them after editing
+# assets/icon.svg (internal/icongen's test fails until you do).
+icons:
+	$(GOCMD) run ./internal/icongen
 
 clean:
 	rm -rf bin

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/storage"
@@ -115,7 +114,7 @@ var _ windowControl = (*shell)(nil)
 // so the caller may close the catalog and the node right away. A start
 // error is shown in the window, not returned.
 func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windowControl) error, open string) error {
-	a := app.NewWithID(appID)
+	a := newFyneApp()
 	if deps.saved != nil {
 		settingsview.ApplyTheme(a, deps.saved.Theme)
 	}
@@ -259,7 +258,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 
 // header is the app's name and the open bar.
 func (s *shell) header() fyne.CanvasObject {
-	logo := widget.NewIcon(theme.NewPrimaryThemedResource(theme.MediaVideoIcon()))
+	logo := widget.NewIcon(iconResource(smallIconSize))
 	title := widget.NewLabel(windowTitle)
 	title.TextStyle.Bold = true
 	brand := container.NewHBox(container.NewGridWrap(fyne.NewSize(32, 32), logo), title)
@@ -343,7 +342,7 @@ func (s *shell) setUpTray() {
 		setPaused(st.SeedingPaused)
 	}
 	desk.SetSystemTrayMenu(menu)
-	desk.SetSystemTrayIcon(theme.NewPrimaryThemedResource(theme.MediaVideoIcon()))
+	desk.SetSystemTrayIcon(iconResource(smallIconSize))
 }
 
 func (s *shell) showWindow() {

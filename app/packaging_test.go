@@ -35,3 +35,14 @@ func TestDesktopEntryHandlesLinks(t *testing.T) {
 		t.Errorf("Name %q, StartupWMClass %q, want %q", keys["Name"], keys["StartupWMClass"], windowTitle)
 	}
 }
+
+// TestIconResources checks the icon sizes the window and the tray ask for
+// are bundled (iconResource panics otherwise).
+func TestIconResources(t *testing.T) {
+	for _, size := range []int{windowIconSize, smallIconSize} {
+		r := iconResource(size)
+		if len(r.Content()) == 0 || !strings.HasSuffix(r.Name(), ".png") {
+			t.Errorf("%d px icon: %q, %d bytes", size, r.Name(), len(r.Content()))
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/layout"
@@ -22,7 +21,7 @@ import (
 // space pauses, ←/→ seek 5 s, Esc or q closes. It must be called on the
 // main goroutine (Fyne's rule).
 func runPlayerWindow(ctx context.Context, p *playback.Player, surface *videoSurface, run func(ctx context.Context) error) error {
-	a := app.NewWithID(appID)
+	a := newFyneApp()
 	w := a.NewWindow(windowTitle)
 	w.SetContent(surface.img)
 	w.Resize(fyne.NewSize(960, 540))
