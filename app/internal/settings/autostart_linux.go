@@ -1,8 +1,6 @@
 package settings
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -22,21 +20,7 @@ func setStartAtLogin(enable bool, argv []string) error {
 	if err != nil {
 		return err
 	}
-	if !enable {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if err := writeAtomic(path, []byte(desktopEntry(argv))); err != nil {
-		return err
-	}
-	// Desktop entries are read by the session manager as the user; 0644
-	// is what desktop files usually carry.
-	return os.Chmod(path, 0o644)
+	return writeOrRemove(path, enable, []byte(desktopEntry(argv)))
 }
 
 func startAtLoginEnabled() (bool, error) {
@@ -44,12 +28,5 @@ func startAtLoginEnabled() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	_, err = os.Stat(path)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	}
-	return false, err
+	return fileExists(path)
 }

@@ -52,8 +52,18 @@
 //
 // # Start at login
 //
-// SetStartAtLogin writes or removes an XDG autostart entry,
-// $XDG_CONFIG_HOME/autostart/ipfs-tube.desktop (~/.config/autostart when
-// XDG_CONFIG_HOME is unset), on Linux. Other systems return
-// ErrStartAtLoginUnsupported for now.
+// SetStartAtLogin registers the program to run when the user logs in, or
+// removes that, the way each desktop expects:
+//   - Linux: an XDG autostart entry, $XDG_CONFIG_HOME/autostart/ipfs-tube.desktop
+//     (~/.config/autostart when XDG_CONFIG_HOME is unset);
+//   - Windows: the value "IPFS-Tube" under
+//     HKCU\Software\Microsoft\Windows\CurrentVersion\Run, a command line quoted
+//     as CommandLineToArgvW splits it;
+//   - macOS: a LaunchAgent, ~/Library/LaunchAgents/io.github.ipfs_tube.IPFSTube.plist
+//     (RunAtLoad, no KeepAlive: quitting stays quit), read at the next login.
+//
+// Other systems return ErrStartAtLoginUnsupported. The texts written (the
+// desktop entry, the command line, the plist) come from pure functions that
+// the tests check on any OS; the Windows and macOS files only move them
+// into place.
 package settings
