@@ -33,6 +33,7 @@ func (c *cli) openApp(open string) error {
 	if err != nil {
 		return err
 	}
+	c.integrateWithOS()
 	cat, err := library.Open(ctx, catalogDir(n.RepoDir()), library.WithLogger(c.log))
 	if err != nil {
 		return errors.Join(fmt.Errorf("open the library: %w", err), n.Close())

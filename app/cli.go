@@ -270,7 +270,8 @@ func (c *cli) rootCommand() *cobra.Command {
 	pf.BoolVarP(&c.g.verbose, "verbose", "v", false, "log more")
 
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
-		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.seedingCommand(), c.versionCommand())
+		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.seedingCommand(), c.versionCommand(),
+		c.registerCommand(), c.unregisterCommand())
 	root.SetVersionTemplate(versionText())
 	return root
 }

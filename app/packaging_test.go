@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,5 +47,56 @@ func TestIconResources(t *testing.T) {
 		if len(r.Content()) == 0 || !strings.HasSuffix(r.Name(), ".png") {
 			t.Errorf("%d px icon: %q, %d bytes", size, r.Name(), len(r.Content()))
 		}
+	}
+}
+
+// TestUnregisterRemovesStartAtLogin runs the reset against a config
+// directory holding an autostart entry and a settings file that says start
+// at login: both say no afterwards, and running it again is fine. On Linux
+// `register` explains that the desktop file does that job (exit 2).
+func TestUnregisterRemovesStartAtLogin(t *testing.T) {
+	cfg := t.TempDir()
+	entry := filepath.Join(cfg, "autostart", "ipfs-tube.desktop")
+	if err := os.MkdirAll(filepath.Dir(entry), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(entry, []byte("[Desktop Entry]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	settingsFile := filepath.Join(cfg, "ipfs-tube", "settings.json")
+	if err := os.MkdirAll(filepath.Dir(settingsFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(settingsFile, []byte(`{"version":1,"startAtLogin":true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (string, int) {
+		cmd := exec.Command(binPath, args...)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfg)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	for i := 0; i < 2; i++ {
+		if out, code := run("unregister"); code != 0 || !strings.Contains(out, "removed") {
+			t.Fatalf("unregister #%d: exit %d: %s", i+1, code, out)
+		}
+		if _, err := os.Stat(entry); !os.IsNotExist(err) {
+			t.Fatalf("autostart entry still there: %v", err)
+		}
+		data, err := os.ReadFile(settingsFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), `"startAtLogin": false`) {
+			t.Fatalf("settings after unregister: %s", data)
+		}
+	}
+	out, code := run("register")
+	if code != exitUsage || !strings.Contains(out, "desktop file") {
+		t.Errorf("register on Linux: exit %d: %s", code, out)
 	}
 }
