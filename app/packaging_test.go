@@ -2,12 +2,18 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
 // TestDesktopEntryHandlesLinks checks the launcher entry that makes the
@@ -98,5 +104,123 @@ func TestUnregisterRemovesStartAtLogin(t *testing.T) {
 	out, code := run("register")
 	if code != exitUsage || !strings.Contains(out, "desktop file") {
 		t.Errorf("register on Linux: exit %d: %s", code, out)
+	}
+}
+
+// TestFyneAppMetadataAgrees keeps app/FyneApp.toml (read by `fyne package`
+// and the Makefile's packaging) in step with the code: the same app ID and
+// name, and node.Version's default is the development build of its Version.
+func TestFyneAppMetadataAgrees(t *testing.T) {
+	data, err := os.ReadFile("FyneApp.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			fields[strings.TrimSpace(k)] = strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	if fields["ID"] != appID || fields["Name"] != windowTitle {
+		t.Errorf("FyneApp.toml ID %q, Name %q; the app uses %q, %q", fields["ID"], fields["Name"], appID, windowTitle)
+	}
+	if want := fields["Version"] + "-dev"; node.Version != want {
+		t.Errorf("node.Version = %q, want %q (FyneApp.toml's Version)", node.Version, want)
+	}
+	if _, err := os.Stat(fields["Icon"]); err != nil {
+		t.Errorf("FyneApp.toml's Icon: %v", err)
+	}
+}
+
+// TestMacInfoPlistDeclaresLinks reads packaging/macos/Info.plist, which
+// replaces the one `fyne package` writes: the bundle is this app and the
+// ipfs and ipns URL schemes are declared.
+func TestMacInfoPlistDeclaresLinks(t *testing.T) {
+	data, err := os.ReadFile("../packaging/macos/Info.plist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := parsePlist(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, ok := root.(map[string]any)
+	if !ok {
+		t.Fatalf("the plist's root is %T, want a dict", root)
+	}
+	if top["CFBundleIdentifier"] != appID || top["CFBundleExecutable"] != "ipfs-tube" || top["CFBundleName"] != windowTitle {
+		t.Errorf("bundle %v / %v / %v", top["CFBundleIdentifier"], top["CFBundleExecutable"], top["CFBundleName"])
+	}
+	var schemes []string
+	types, _ := top["CFBundleURLTypes"].([]any)
+	for _, ty := range types {
+		d, _ := ty.(map[string]any)
+		list, _ := d["CFBundleURLSchemes"].([]any)
+		for _, s := range list {
+			schemes = append(schemes, fmt.Sprint(s))
+		}
+	}
+	if !slices.Contains(schemes, "ipfs") || !slices.Contains(schemes, "ipns") {
+		t.Errorf("URL schemes %v, want ipfs and ipns", schemes)
+	}
+}
+
+// parsePlist decodes the XML property list subset Info.plist uses: dict,
+// array, string and the booleans.
+func parsePlist(data []byte) (any, error) {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	var parse func(start xml.StartElement) (any, error)
+	parse = func(start xml.StartElement) (any, error) {
+		switch start.Name.Local {
+		case "string", "key":
+			var s string
+			err := dec.DecodeElement(&s, &start)
+			return s, err
+		case "true", "false":
+			return start.Name.Local == "true", dec.Skip()
+		}
+		var items []any
+		for {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			switch tok := tok.(type) {
+			case xml.StartElement:
+				v, err := parse(tok)
+				if err != nil {
+					return nil, err
+				}
+				items = append(items, v)
+			case xml.EndElement:
+				switch start.Name.Local {
+				case "dict":
+					if len(items)%2 != 0 {
+						return nil, fmt.Errorf("a dict with a key and no value")
+					}
+					m := map[string]any{}
+					for i := 0; i < len(items); i += 2 {
+						m[fmt.Sprint(items[i])] = items[i+1]
+					}
+					return m, nil
+				case "plist":
+					if len(items) != 1 {
+						return nil, fmt.Errorf("plist holds %d values", len(items))
+					}
+					return items[0], nil
+				}
+				return items, nil
+			}
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			return parse(start)
+		}
 	}
 }
