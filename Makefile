@@ -32,12 +32,53 @@ BENCH_CMD ?= $(GOCMD) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./app/
 
 # Debian packages: libmpv and mpv for playback, ffmpeg to make test videos and
 # screenshots, xvfb (+ xauth for xvfb-run, x11-utils for xwininfo) for GUI
-# tests, GL/X11 headers for Fyne, jq for scripts.
-DEB_PACKAGES = libmpv-dev mpv ffmpeg xvfb xauth x11-utils libgl1-mesa-dev xorg-dev libxxf86vm-dev pkg-config jq
+# tests, GL/X11 headers for Fyne, jq for scripts. Packaging (make package-*,
+# package-check): dpkg-dev (dpkg-shlibdeps, objdump), xz-utils, zip/unzip,
+# desktop-file-utils and appstream (validators), MinGW for the Windows exe
+# (its binutils bring windres, objdump, objcopy), osslsigncode and openssl
+# for signing it.
+DEB_PACKAGES = libmpv-dev mpv ffmpeg xvfb xauth x11-utils libgl1-mesa-dev xorg-dev libxxf86vm-dev pkg-config jq \
+	dpkg-dev xz-utils zip unzip desktop-file-utils appstream gcc-mingw-w64-x86-64 osslsigncode openssl
 
 BIN = bin/ipfs-tube
 
-.PHONY: all deps build run test bench interop vet kubo clean mpv-info icons
+# --- version and packaging -------------------------------------------------
+# app/FyneApp.toml holds the app's ID, name and the version being worked on.
+# A commit tagged v$(APP_VERSION) builds that release; any other commit
+# builds $(APP_VERSION)-dev.N+gHASH (N = commits in its history), which
+# sorts before the release. The binary reports it (ipfs-tube --version).
+APP_META = app/FyneApp.toml
+APP_ID := $(shell sed -n 's/^ID *= *"\(.*\)"/\1/p' $(APP_META))
+APP_VERSION := $(shell sed -n 's/^Version *= *"\(.*\)"/\1/p' $(APP_META))
+GIT_COMMIT := $(shell git rev-parse --short=8 HEAD 2>/dev/null)
+GIT_COUNT := $(or $(shell git rev-list --count HEAD 2>/dev/null),0)
+# `make VERSION=x` overrides it (only from the command line: an environment
+# variable called VERSION is too common to trust).
+ifneq ($(origin VERSION),command line)
+VERSION := $(shell if git describe --tags --exact-match --match 'v$(APP_VERSION)' >/dev/null 2>&1; then echo '$(APP_VERSION)'; \
+	elif [ -n '$(GIT_COMMIT)' ]; then echo '$(APP_VERSION)-dev.$(GIT_COUNT)+g$(GIT_COMMIT)'; else echo '$(APP_VERSION)-dev'; fi)
+endif
+# Debian sorts "~" before anything, so 0.1.0~dev.N comes before 0.1.0.
+DEB_VERSION = $(subst -,~,$(VERSION))
+# Windows' version resource holds four numbers.
+WIN_VERSION = $(APP_VERSION).$(GIT_COUNT)
+LDFLAGS = -X github.com/ipfs-tube/ipfs-tube/node.Version=$(VERSION) -X main.commit=$(GIT_COMMIT)
+DIST = dist
+
+# Windows: cross-compiled with MinGW. Fyne needs cgo; go-mpv's nocgo tag
+# loads libmpv-2.dll at run time, so no libmpv is needed to build, and the
+# libmpv 0.35 shim (a Linux matter) stays out. The .syso carries the icon,
+# the version and the manifest; it exists only during the build.
+WIN_EXE = $(DIST)/windows/ipfs-tube.exe
+WIN_SYSO = app/zz_resources_windows_amd64.syso
+WIN_GO = CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 \
+	GOFLAGS='$(strip $(GOFLAGS) -buildvcs=false)' CGO_CFLAGS='-O2 -g' $(GO)
+# LIBMPV_DLL=path/to/libmpv-2.dll bundles it in the zip; SIGN_CERT and
+# SIGN_KEY (PEM; SIGN_PASS, SIGN_TIMESTAMP optional) sign the exe.
+LIBMPV_DLL ?=
+
+.PHONY: all deps build run test bench interop vet kubo clean mpv-info icons \
+	package-linux package-windows package-macos package-check
 
 all: build
 
@@ -70,7 +111,7 @@ mpv-info:
 	@echo "go command: $(GOCMD)"
 
 build:
-	$(GOCMD) build -ldflags "-X main.commit=$$(git rev-parse --short HEAD 2>/dev/null)" -o $(BIN) ./app
+	$(GOCMD) build -ldflags "$(LDFLAGS)" -o $(BIN) ./app
 
 # Sub-make so the build sees libmpv only after deps installed it, also under -j.
 run: deps
@@ -87,10 +128,12 @@ kubo:
 	$(GOCMD) run ./internal/kubotest/cmd/buildkubo
 
 # Race-enabled run of everything (interop tests included), then the heavy
-# "Large" tests again without the race detector, where they use bigger sizes.
+# "Large" tests again without the race detector, where they use bigger sizes,
+# then the packages built and checked.
 test: kubo vet
 	$(GOCMD) test -count=1 -race -timeout $(TEST_TIMEOUT) ./...
 	$(GOCMD) test -count=1 -timeout $(TEST_TIMEOUT) -run 'Large' ./...
+	@$(MAKE) --no-print-directory package-check
 
 interop: kubo
 	$(GOCMD) test -count=1 -timeout $(TEST_TIMEOUT) -run 'Interop' -v $(INTEROP_PKGS)
@@ -103,5 +146,33 @@ bench: kubo
 icons:
 	$(GOCMD) run ./internal/icongen
 
+# Linux: a .tar.xz in Fyne's layout and a .deb (packaging/linux/package.sh).
+package-linux: build
+	VERSION='$(VERSION)' DEB_VERSION='$(DEB_VERSION)' APP_ID='$(APP_ID)' packaging/linux/package.sh $(BIN) $(DIST)
+
+package-windows:
+	@command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "package-windows: needs MinGW: make deps (gcc-mingw-w64-x86-64)" >&2; exit 1; }
+	packaging/windows/resources.sh '$(WIN_VERSION)' '$(VERSION)' $(WIN_SYSO)
+	$(WIN_GO) build -tags nocgo -ldflags "-H=windowsgui $(LDFLAGS)" -o $(WIN_EXE) ./app; \
+		status=$$?; rm -f $(WIN_SYSO); exit $$status
+	VERSION='$(VERSION)' LIBMPV_DLL='$(LIBMPV_DLL)' packaging/windows/package.sh $(WIN_EXE) $(DIST)
+
+# macOS: only on a Mac (an app bundle needs Apple's toolchain to link).
+package-macos:
+	@[ "$$(uname -s)" = Darwin ] || { echo "package-macos: builds only on macOS (it links against Homebrew's libmpv and Apple's frameworks); use a Mac with Go, Xcode's command line tools and 'brew install mpv pkg-config'" >&2; exit 1; }
+	VERSION='$(VERSION)' APP_VERSION='$(APP_VERSION)' BUILD='$(GIT_COUNT)' LDFLAGS='$(LDFLAGS)' GO='$(GO)' packaging/macos/package.sh $(DIST)
+
+# What CI checks of the packages (packaging/check.sh): the .deb's fields and
+# files, the desktop file and AppStream metadata against their validators,
+# the tarball's Makefile, the Windows exe's resources and a signature made
+# with a throwaway certificate.
+package-check:
+	@start=$$(date +%s); $(MAKE) --no-print-directory package-linux && \
+		echo "==> package-linux: $$(( $$(date +%s) - start ))s"
+	@start=$$(date +%s); $(MAKE) --no-print-directory package-windows && \
+		echo "==> package-windows: $$(( $$(date +%s) - start ))s"
+	@start=$$(date +%s); DEB_VERSION='$(DEB_VERSION)' VERSION='$(VERSION)' APP_ID='$(APP_ID)' packaging/check.sh $(DIST) && \
+		echo "==> package checks: $$(( $$(date +%s) - start ))s"
+
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST) $(WIN_SYSO)
