@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -221,6 +223,52 @@ func parsePlist(data []byte) (any, error) {
 		}
 		if start, ok := tok.(xml.StartElement); ok {
 			return parse(start)
+		}
+	}
+}
+
+// TestFlatpakManifest reads the Flatpak manifest, which no machine here can
+// build: it is valid YAML, names this app and its command, builds libmpv,
+// and installs the desktop file, metainfo and icon under the app ID.
+func TestFlatpakManifest(t *testing.T) {
+	data, err := os.ReadFile("../packaging/flatpak/" + appID + ".yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		ID         string   `yaml:"id"`
+		Command    string   `yaml:"command"`
+		FinishArgs []string `yaml:"finish-args"`
+		Modules    []struct {
+			Name          string   `yaml:"name"`
+			ConfigOpts    []string `yaml:"config-opts"`
+			BuildCommands []string `yaml:"build-commands"`
+		} `yaml:"modules"`
+	}
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.ID != appID || m.Command != "ipfs-tube" {
+		t.Errorf("id %q, command %q", m.ID, m.Command)
+	}
+	if !slices.Contains(m.FinishArgs, "--share=network") {
+		t.Errorf("finish-args %v lack the network the node needs", m.FinishArgs)
+	}
+	var libmpv bool
+	var installs string
+	for _, mod := range m.Modules {
+		libmpv = libmpv || mod.Name == "mpv" && slices.Contains(mod.ConfigOpts, "-Dlibmpv=true")
+		if mod.Name == "ipfs-tube" {
+			installs = strings.Join(mod.BuildCommands, "\n")
+		}
+	}
+	if !libmpv {
+		t.Error("no mpv module building libmpv")
+	}
+	for _, f := range []string{"/app/bin/ipfs-tube", "/app/share/applications/" + appID + ".desktop",
+		"/app/share/metainfo/" + appID + ".metainfo.xml", "/app/share/icons/hicolor/scalable/apps/" + appID + ".svg"} {
+		if !strings.Contains(installs, f) {
+			t.Errorf("the ipfs-tube module does not install %s", f)
 		}
 	}
 }
