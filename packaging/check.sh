@@ -187,6 +187,29 @@ if [ -f "$zipfile" ]; then
 else
 	fail "$zipfile is missing (make package-windows)"
 fi
+if [ -f "$exe" ]; then
+	# LIBMPV_DLL bundles the DLL under the name go-mpv loads; a path that is
+	# not a file stops the packaging.
+	printf 'MZ stand-in\n' >"$work/some-libmpv.dll"
+	if VERSION=$VERSION LIBMPV_DLL="$work/some-libmpv.dll" "$root/packaging/windows/package.sh" "$exe" "$work/zipdist" >/dev/null 2>&1 &&
+		unzip -Z1 "$work/zipdist/ipfs-tube-$VERSION-windows-amd64.zip" | grep -qx 'IPFS-Tube/libmpv-2.dll'; then
+		ok "LIBMPV_DLL=… puts libmpv-2.dll beside the exe in the zip"
+	else
+		fail "LIBMPV_DLL did not end up in the zip as libmpv-2.dll"
+	fi
+	if out=$(VERSION=$VERSION LIBMPV_DLL="$work/missing.dll" "$root/packaging/windows/package.sh" "$exe" "$work/zipdist" 2>&1); then
+		fail "package.sh accepted a LIBMPV_DLL that does not exist"
+	else
+		grep -q 'is not a file' <<<"$out" && ok "a missing LIBMPV_DLL stops packaging with a message" || fail "missing LIBMPV_DLL: $out"
+	fi
+fi
+for bad in 1.x.0 1.2.3.4.5; do
+	if "$root/packaging/windows/resources.sh" "$bad" 1 "$work/bad.syso" >/dev/null 2>&1; then
+		fail "resources.sh accepted the version $bad"
+	else
+		ok "resources.sh rejects the version $bad"
+	fi
+done
 
 # --- macOS: off a Mac the target says why it cannot run ----------------------
 if [ "$(uname -s)" != Darwin ]; then
