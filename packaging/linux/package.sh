@@ -31,7 +31,9 @@ mkdir -p "$dist"
 # install_tree DESTDIR PREFIX: the files both packages carry, under PREFIX.
 install_tree() {
 	local dest=$1$2
-	install -Dm755 "$bin" "$dest/bin/ipfs-tube"
+	# Stripped of the symbol table and DWARF (a third of the size); Go's
+	# own tables stay, so panics still print function names and lines.
+	install -Dm755 -s "$bin" "$dest/bin/ipfs-tube"
 	install -Dm644 "$root/packaging/linux/$APP_ID.desktop" "$dest/share/applications/$APP_ID.desktop"
 	install -Dm644 "$root/packaging/linux/$APP_ID.metainfo.xml" "$dest/share/metainfo/$APP_ID.metainfo.xml"
 	for s in $sizes; do
