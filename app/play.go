@@ -76,31 +76,45 @@ func (c *cli) play(arg string, o playOptions) error {
 	}
 
 	s := newPlaySession(time.Now())
-	url := arg
-	if b != nil {
-		if url, err = c.stream(ctx, b, t); err != nil {
-			return err
-		}
-	}
-	s.stats.URL = url
-
 	var surface *videoSurface
 	if !o.headless {
 		surface = newVideoSurface()
 	}
-	p, err := playback.New(ctx,
-		playback.WithAudio(!o.headless),
-		playback.WithLogger(c.log),
-		playback.WithStatusFunc(s.status),
-		playback.WithFrameFunc(func(f playback.Frame) {
-			s.frame(f)
-			if surface != nil {
-				surface.show(f)
-			}
-		}))
-	if err != nil {
-		return err
+	// The player starts (tens of milliseconds: libmpv's core and render
+	// context) while the node finds the video, not after.
+	type started struct {
+		p   *playback.Player
+		err error
 	}
+	ready := make(chan started, 1)
+	go func() {
+		p, err := playback.New(ctx,
+			playback.WithAudio(!o.headless),
+			playback.WithLogger(c.log),
+			playback.WithStatusFunc(s.status),
+			playback.WithFrameFunc(func(f playback.Frame) {
+				s.frame(f)
+				if surface != nil {
+					surface.show(f)
+				}
+			}))
+		ready <- started{p, err}
+	}()
+	url := arg
+	if b != nil {
+		if url, err = c.stream(ctx, b, t); err != nil {
+			if st := <-ready; st.p != nil {
+				st.p.Close()
+			}
+			return err
+		}
+	}
+	s.setURL(url)
+	st := <-ready
+	if st.err != nil {
+		return st.err
+	}
+	p := st.p
 	var runErr error
 	if o.headless {
 		runErr = s.run(ctx, p, url, seeks, o.duration)
@@ -197,6 +211,13 @@ func (s *playSession) frame(f playback.Frame) {
 	}
 	s.mu.Unlock()
 	s.signal()
+}
+
+// setURL records what the player plays, for the stats line.
+func (s *playSession) setURL(url string) {
+	s.mu.Lock()
+	s.stats.URL = url
+	s.mu.Unlock()
 }
 
 func (s *playSession) status(st playback.Status) {
