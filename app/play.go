@@ -80,41 +80,29 @@ func (c *cli) play(arg string, o playOptions) error {
 	if !o.headless {
 		surface = newVideoSurface()
 	}
-	// The player starts (tens of milliseconds: libmpv's core and render
-	// context) while the node finds the video, not after.
-	type started struct {
-		p   *playback.Player
-		err error
-	}
-	ready := make(chan started, 1)
-	go func() {
-		p, err := playback.New(ctx,
-			playback.WithAudio(!o.headless),
-			playback.WithLogger(c.log),
-			playback.WithStatusFunc(s.status),
-			playback.WithFrameFunc(func(f playback.Frame) {
-				s.frame(f)
-				if surface != nil {
-					surface.show(f)
-				}
-			}))
-		ready <- started{p, err}
-	}()
+	// The player starts while the node finds the video, not after.
+	starting := playback.Start(ctx,
+		playback.WithAudio(!o.headless),
+		playback.WithLogger(c.log),
+		playback.WithStatusFunc(s.status),
+		playback.WithFrameFunc(func(f playback.Frame) {
+			s.frame(f)
+			if surface != nil {
+				surface.show(f)
+			}
+		}))
 	url := arg
 	if b != nil {
 		if url, err = c.stream(ctx, b, t); err != nil {
-			if st := <-ready; st.p != nil {
-				st.p.Close()
-			}
+			starting.Discard()
 			return err
 		}
 	}
 	s.setURL(url)
-	st := <-ready
-	if st.err != nil {
-		return st.err
+	p, err := starting.Wait()
+	if err != nil {
+		return err
 	}
-	p := st.p
 	var runErr error
 	if o.headless {
 		runErr = s.run(ctx, p, url, seeks, o.duration)
