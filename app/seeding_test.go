@@ -22,21 +22,51 @@ func TestSeedingReport(t *testing.T) {
 		t.Errorf("report of a fresh repo: %+v", rep)
 	}
 
-	d := startDaemon(t, repo, "--quota", "1GB", "--upload-limit", "8Mbit", "--auto-seed")
+	// Seeding hours from an hour ago to an hour from now hold now.
+	now := time.Now()
+	within := now.Add(-time.Hour).Format("15:04") + "-" + now.Add(time.Hour).Format("15:04")
+	d := startDaemon(t, repo, "--quota", "1GB", "--upload-limit", "8Mbit", "--download-limit", "16Mbit",
+		"--seed-hours", within, "--auto-seed")
 	if err := json.Unmarshal([]byte(mustRun(t, repo, "seeding", "--json")), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Quota != 1_000_000_000 || rep.UploadLimit != 1_000_000 {
-		t.Errorf("through the daemon: quota %d, upload limit %d; want 1e9 and 1e6", rep.Quota, rep.UploadLimit)
+	if rep.Quota != 1_000_000_000 || rep.UploadLimit != 1_000_000 || rep.DownloadLimit != 2_000_000 {
+		t.Errorf("through the daemon: quota %d, upload limit %d, download limit %d; want 1e9, 1e6 and 2e6",
+			rep.Quota, rep.UploadLimit, rep.DownloadLimit)
+	}
+	if rep.SeedHours != within || rep.Paused || rep.OutsideHours {
+		t.Errorf("within the hours %s: %+v", within, rep)
 	}
 	if rep.OverQuota || rep.Message != "" {
 		t.Errorf("an empty repo reads as over quota: %+v", rep)
 	}
+	text := mustRun(t, repo, "seeding")
+	if !strings.Contains(text, "seeding hours "+within) || !strings.Contains(text, "seeding downloads 1.9 MiB/s") {
+		t.Errorf("seeding report does not say the hours and the download limit:\n%s", text)
+	}
 	d.stop(t)
 
-	r := runCLI(t, filepath.Join(t.TempDir(), "other"), nil, "daemon", "--quota", "banana")
-	if r.code != exitUsage {
-		t.Errorf("daemon --quota banana: exit %d (%s), want a usage error", r.code, r.stderr)
+	// Outside the hours the daemon starts paused: uploads at 1 B/s.
+	outside := now.Add(time.Hour).Format("15:04") + "-" + now.Add(2*time.Hour).Format("15:04")
+	other := filepath.Join(t.TempDir(), "night")
+	d = startDaemon(t, other, "--upload-limit", "8Mbit", "--seed-hours", outside)
+	if err := json.Unmarshal([]byte(mustRun(t, other, "seeding", "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Paused || !rep.OutsideHours || rep.UploadLimit != pausedUploadLimit {
+		t.Errorf("outside the hours %s: paused %v, outside %v, upload limit %d", outside, rep.Paused, rep.OutsideHours, rep.UploadLimit)
+	}
+	if text := mustRun(t, other, "seeding"); !strings.Contains(text, "Seeding paused: outside the seeding hours "+outside) {
+		t.Errorf("seeding report does not say it is paused by the hours:\n%s", text)
+	}
+	d.stop(t)
+
+	for _, bad := range [][]string{{"--quota", "banana"}, {"--download-limit", "fast"}, {"--seed-hours", "25:00-01:00"},
+		{"--seed-hours", "nights"}} {
+		r := runCLI(t, filepath.Join(t.TempDir(), "other"), nil, append([]string{"daemon"}, bad...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, bad[0]) {
+			t.Errorf("daemon %v: exit %d (%s), want a usage error naming the flag", bad, r.code, r.stderr)
+		}
 	}
 }
 

@@ -3,10 +3,10 @@ package library_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ipfs-tube/ipfs-tube/internal/testclock"
 	"github.com/ipfs-tube/ipfs-tube/library"
 )
 
@@ -163,62 +163,13 @@ func TestSeedHoursWindow(t *testing.T) {
 	}
 }
 
-// fakeClock is WatchSeedHours' clock, moved by the test: After fires once
-// the clock has been advanced past its deadline.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []clockWaiter
-	waiting chan struct{} // gets a value whenever someone calls After
-}
-
-type clockWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock(now time.Time) *fakeClock {
-	return &fakeClock{now: now, waiting: make(chan struct{}, 64)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.waiters = append(c.waiters, clockWaiter{at: c.now.Add(d), ch: ch})
-	c.waiting <- struct{}{}
-	return ch
-}
-
-// Set moves the clock to t and fires every wait due by then.
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(t) {
-			w.ch <- t
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
-}
-
 // WatchSeedHours follows a night window through a day of a fake clock,
 // calling apply at once and at each edge only, and notices a clock set
 // forward within its re-check.
 func TestWatchSeedHours(t *testing.T) {
 	day := func(h, m int) time.Time { return time.Date(2025, 3, 1, h, m, 0, 0, time.Local) }
 	night, _ := library.ParseSeedHours("23:00-07:00")
-	clk := newFakeClock(day(20, 0))
+	clk := testclock.New(day(20, 0))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	calls := make(chan bool, 16)
@@ -238,28 +189,18 @@ func TestWatchSeedHours(t *testing.T) {
 			t.Fatalf("no apply(%v) at %v", want, clk.Now())
 		}
 	}
-	// step moves the clock once the watcher waits, so no wait is missed.
-	step := func(to time.Time) {
-		t.Helper()
-		select {
-		case <-clk.waiting:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("watcher not waiting at %v", clk.Now())
-		}
-		clk.Set(to)
-	}
 	expect(false) // 20:00
 	for m := 1; m <= 179; m++ {
-		step(day(20, 0).Add(time.Duration(m) * time.Minute)) // minute by minute to 22:59
+		clk.Step(t, day(20, 0).Add(time.Duration(m) * time.Minute)) // minute by minute to 22:59
 	}
 	select {
 	case got := <-calls:
 		t.Fatalf("apply(%v) before the window opened (%v)", got, clk.Now())
 	default:
 	}
-	step(day(23, 0))
+	clk.Step(t, day(23, 0))
 	expect(true)
-	step(day(23, 0).Add(8 * time.Hour)) // the machine slept through 07:00
+	clk.Step(t, day(23, 0).Add(8 * time.Hour)) // the machine slept through 07:00
 	expect(false)
 	cancel()
 	select {
