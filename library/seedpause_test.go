@@ -191,7 +191,7 @@ func TestWatchSeedHours(t *testing.T) {
 	}
 	expect(false) // 20:00
 	for m := 1; m <= 179; m++ {
-		clk.Step(t, day(20, 0).Add(time.Duration(m) * time.Minute)) // minute by minute to 22:59
+		clk.Step(t, day(20, 0).Add(time.Duration(m)*time.Minute)) // minute by minute to 22:59
 	}
 	select {
 	case got := <-calls:
@@ -200,7 +200,7 @@ func TestWatchSeedHours(t *testing.T) {
 	}
 	clk.Step(t, day(23, 0))
 	expect(true)
-	clk.Step(t, day(23, 0).Add(8 * time.Hour)) // the machine slept through 07:00
+	clk.Step(t, day(23, 0).Add(8*time.Hour)) // the machine slept through 07:00
 	expect(false)
 	cancel()
 	select {
