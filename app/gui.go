@@ -202,6 +202,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 		playerview.WithLogger(deps.log))
 	s.library = libraryview.New(ctx, deps.catalog, deps.services,
 		libraryview.OnPlay(func(v library.Video) { s.play(link.Target{Cid: v.Cid}) }),
+		libraryview.WithProviders(deps.services),
 		libraryview.WithLogger(deps.log))
 	s.uploads = uploadview.New(ctx, deps.uploader,
 		uploadview.WithWindow(w),

@@ -53,6 +53,7 @@ type guiServices struct {
 var (
 	_ playerview.Source           = (*guiServices)(nil)
 	_ libraryview.Actions         = (*guiServices)(nil)
+	_ libraryview.Providers       = (*guiServices)(nil)
 	_ seedview.Source             = (*guiServices)(nil)
 	_ settingsview.GatewayRanking = (*guiServices)(nil)
 )
@@ -204,6 +205,15 @@ func (s *guiServices) Stats(ctx context.Context) (playerview.Stats, error) {
 // Poster reads a poster image, bounded in size.
 func (s *guiServices) Poster(ctx context.Context, poster cid.Cid) ([]byte, error) {
 	return s.b.n.ReadAll(ctx, poster, maxPosterBytes)
+}
+
+// CountProviders counts the other nodes the DHT knows for a video (the
+// library's badge on own uploads), once the node is online.
+func (s *guiServices) CountProviders(ctx context.Context, c cid.Cid, max int) (int, error) {
+	if err := s.waitStarted(ctx); err != nil {
+		return 0, err
+	}
+	return s.b.n.CountProviders(ctx, c, max)
 }
 
 // Pin keeps the whole video (and its directory, so a shared link keeps

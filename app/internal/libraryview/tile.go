@@ -84,7 +84,7 @@ func (v *View) newTile() *tile {
 	t.more.Importance = widget.LowImportance
 	t.meta = canvas.NewText("", color.Black)
 	t.meta.TextSize = theme.CaptionTextSize()
-	for range 3 {
+	for range 4 {
 		t.chips = append(t.chips, newChip())
 	}
 	objs := make([]fyne.CanvasObject, len(t.chips))
@@ -153,9 +153,14 @@ func (t *tile) badges(video library.Video) []badge {
 		out = append(out, badge{"Pinned", theme.ColorNamePrimary})
 	}
 	if busy, ok := t.v.busy[video.Cid.KeyString()]; ok {
-		return append(out, badge{busy, theme.ColorNamePrimary})
+		out = append(out, badge{busy, theme.ColorNamePrimary})
+	} else {
+		out = append(out, localBadge(video))
 	}
-	return append(out, localBadge(video))
+	if b, ok := t.v.providerBadge(video); ok {
+		out = append(out, b)
+	}
+	return out
 }
 
 func localBadge(video library.Video) badge {
