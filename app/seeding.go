@@ -163,7 +163,13 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 		return rep, fmt.Errorf("seeding: %w", err)
 	}
 	demand := b.n.Demand()
+	// A published video's directory is pinned with it: its pin is the
+	// video's, not one of its own.
+	listed := map[string]bool{}
 	for _, v := range page.Videos {
+		if v.Dir.Defined() {
+			listed[v.Dir.String()] = true
+		}
 		reason := ""
 		switch {
 		case v.Kept&library.OwnUpload != 0:
@@ -182,7 +188,6 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 	}
 	// Pins the catalog does not know (made with `ipfs-tube add` or `pin
 	// add`) are kept for others too.
-	listed := map[string]bool{}
 	for _, v := range rep.Videos {
 		listed[v.Cid] = true
 	}

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ipfs-tube/ipfs-tube/internal/testvideo"
+	"github.com/ipfs-tube/ipfs-tube/library"
+	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
 // TestSeedingReport: `ipfs-tube seeding` on a repo nobody holds and on
@@ -99,5 +103,47 @@ func TestSeedingShowsProviders(t *testing.T) {
 			t.Fatalf("the creator never saw the volunteer as a provider of %s: %+v", c, rep.Videos)
 		}
 		time.Sleep(200 * time.Millisecond) // polling another process
+	}
+}
+
+// TestSeedingListsPublishedVideoOnce: an upload's directory, pinned with
+// it, is not listed again as a pin of its own.
+func TestSeedingListsPublishedVideoOnce(t *testing.T) {
+	ctx := context.Background()
+	repo := filepath.Join(t.TempDir(), "repo")
+	n, err := node.New(ctx, node.Config{Repo: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	video := testvideo.Make(t, testvideo.Spec{Container: "mp4", Duration: time.Second})
+	f, err := os.Open(video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := n.Import(ctx, f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := n.PublishVideo(ctx, res.Cid, "clip.mp4", nil, node.VideoMetadata{Title: "Clip"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := library.Open(ctx, catalogDir(repo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	if err := cat.Put(ctx, library.Video{Cid: res.Cid, Dir: dir, Title: "Clip", Size: res.Size, BytesLocal: res.Size,
+		Kept: library.OwnUpload}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := (&localBackend{n: n, cat: cat, quota: 1 << 30}).Seeding(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Videos) != 1 || rep.Videos[0].Cid != res.Cid.String() || rep.Videos[0].Reason != "own" {
+		t.Fatalf("report lists %+v, want the upload alone, as own", rep.Videos)
 	}
 }

@@ -28,19 +28,22 @@
 //
 // # Badges
 //
-// A tile shows up to four badges:
+// A tile shows up to three badges:
 //   - "Your upload" when the video was published from this computer
 //     (library.OwnUpload);
-//   - "Pinned" when the user pinned it (library.Pinned);
+//   - "Pinned" when the user pinned it (library.Pinned), unless it is an
+//     own upload showing its copies (it stays here either way, and three
+//     badges fill a tile);
 //   - a local-state badge: "Seeding" when every byte is on disk
 //     (BytesLocal ≥ Size) and the video is pinned or an own upload, so it
 //     stays and peers can fetch it from us; otherwise "Cached 42%" (floored,
 //     so "100%" means complete) while any of it is on disk, or "Not cached";
 //   - on own uploads, with WithProviders, how many other nodes provide the
-//     video: "On 3 other nodes" (up to "On 8+ other nodes"), "Only here" in
-//     the warning colour (this computer is its only copy), or "Counting
-//     copies…" before the first answer. Nothing shows while no lookup has
-//     answered (the node is offline).
+//     video: "+3 copies" ("+1 copy"; counting stops at "+8 copies"), "Only
+//     here" in the error colour (this computer is its only copy), or
+//     "Counting…" before the first answer. Nothing shows while no lookup
+//     has answered (the node is offline). The widest set of three fits a
+//     tile (tested).
 //
 // # Copies of own uploads
 //

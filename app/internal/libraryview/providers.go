@@ -176,10 +176,11 @@ func (v *View) providerLoop() {
 	}
 }
 
-// providerBadge says how many other nodes keep an own upload: "On 3 other
-// nodes", "Only here" (a warning: if this computer goes, so does the
-// video), "Counting…" before the first answer; none for other videos, or
-// when no lookup has answered and none runs (the node is offline).
+// providerBadge says how many other nodes keep an own upload, in words
+// short enough for a third chip: "+3 copies", "Only here" (in the error colour, apart from "Your upload"'s:
+// if this computer goes, so does the video), "Counting…" before the
+// first answer; none for other videos, or when no lookup has answered
+// and none runs (the node is offline).
 func (v *View) providerBadge(video library.Video) (badge, bool) {
 	if v.cfg.providers == nil || !video.Kept.Has(library.OwnUpload) {
 		return badge{}, false
@@ -187,15 +188,14 @@ func (v *View) providerBadge(video library.Video) (badge, bool) {
 	pc := v.provs.get(video.Cid)
 	switch {
 	case !pc.known && pc.counting:
-		return badge{"Counting copies…", ""}, true
+		return badge{"Counting…", ""}, true
 	case !pc.known:
 		return badge{}, false
 	case pc.n == 0:
-		return badge{"Only here", theme.ColorNameWarning}, true
+		return badge{"Only here", theme.ColorNameError}, true
 	case pc.n == 1:
-		return badge{"On 1 other node", theme.ColorNameSuccess}, true
-	case pc.n >= maxProviders:
-		return badge{fmt.Sprintf("On %d+ other nodes", maxProviders), theme.ColorNameSuccess}, true
+		return badge{"+1 copy", theme.ColorNameSuccess}, true
 	}
-	return badge{fmt.Sprintf("On %d other nodes", pc.n), theme.ColorNameSuccess}, true
+	// Counting stops at maxProviders: "+8 copies" means 8 or more.
+	return badge{fmt.Sprintf("+%d copies", min(pc.n, maxProviders)), theme.ColorNameSuccess}, true
 }

@@ -86,9 +86,9 @@ func TestOwnUploadsShowCopies(t *testing.T) {
 		{Cid: testCid(t, "Watched"), Title: "Watched", Size: 10 << 20, BytesLocal: 5 << 20, Kept: library.Cache, Added: now},
 	}, []int{3, 0, 12, 0, 5})
 
-	h.waitBadges("Shared", "Your upload", "Seeding", "On 3 other nodes")
+	h.waitBadges("Shared", "Your upload", "Seeding", "+3 copies")
 	h.waitBadges("Lonely", "Your upload", "Seeding", "Only here")
-	h.waitBadges("Popular", "Your upload", "Seeding", "On 8+ other nodes")
+	h.waitBadges("Popular", "Your upload", "Seeding", "+8 copies")
 	// A failed lookup shows nothing rather than a wrong zero.
 	h.loop.WaitFor(t, "the failed lookup done", func() bool { return d.callsFor(testCid(t, "Unreachable")) == 1 })
 	h.waitBadges("Unreachable", "Your upload", "Seeding")
@@ -97,8 +97,8 @@ func TestOwnUploadsShowCopies(t *testing.T) {
 		t.Errorf("a video that is not an own upload was looked up %d times", n)
 	}
 	lonely := h.tile("Lonely")
-	if got := lonely.chips[2].text.Color; got != theme.Color(theme.ColorNameWarning) {
-		t.Errorf("“Only here” in %v, want the warning colour", got)
+	if got := lonely.chips[2].text.Color; got != theme.Color(theme.ColorNameError) {
+		t.Errorf("“Only here” in %v, want the error colour", got)
 	}
 	// Other videos' menus have no count.
 	test.Tap(h.tile("Watched").more)
@@ -114,7 +114,7 @@ func TestCopiesLookupNeverBlocksUI(t *testing.T) {
 	gate := make(chan struct{})
 	d.gate = gate
 	h := startCounting(t, d, []library.Video{upload(t, "Mine", time.Now())}, []int{2})
-	h.waitBadges("Mine", "Your upload", "Seeding", "Counting copies…")
+	h.waitBadges("Mine", "Your upload", "Seeding", "Counting…")
 
 	h.put(library.Video{Cid: testCid(t, "other"), Title: "Another", Added: time.Now().Add(time.Minute)})
 	h.waitTitles("Another", "Mine")
@@ -122,10 +122,10 @@ func TestCopiesLookupNeverBlocksUI(t *testing.T) {
 	h.waitTitles("Another")
 	h.view.search.SetText("")
 	h.waitTitles("Another", "Mine")
-	h.waitBadges("Mine", "Your upload", "Seeding", "Counting copies…")
+	h.waitBadges("Mine", "Your upload", "Seeding", "Counting…")
 
 	close(gate)
-	h.waitBadges("Mine", "Your upload", "Seeding", "On 2 other nodes")
+	h.waitBadges("Mine", "Your upload", "Seeding", "+2 copies")
 }
 
 // A count is cached: catalog changes redraw the tile without asking
@@ -136,7 +136,7 @@ func TestCopiesCachedRefreshedAndOnDemand(t *testing.T) {
 	mine := upload(t, "Mine", time.Now())
 	h := startCounting(t, d, []library.Video{mine}, []int{1})
 	cat := h.cat
-	h.waitBadges("Mine", "Your upload", "Seeding", "On 1 other node")
+	h.waitBadges("Mine", "Your upload", "Seeding", "+1 copy")
 
 	// Watch progress and a rename: redrawn from the cache.
 	for i := range 5 {
@@ -148,7 +148,7 @@ func TestCopiesCachedRefreshedAndOnDemand(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitTitles("Renamed")
-	h.waitBadges("Renamed", "Your upload", "Seeding", "On 1 other node")
+	h.waitBadges("Renamed", "Your upload", "Seeding", "+1 copy")
 	if n := d.callsFor(mine.Cid); n != 1 {
 		t.Fatalf("looked up %d times within the refresh interval, want once", n)
 	}
@@ -156,7 +156,7 @@ func TestCopiesCachedRefreshedAndOnDemand(t *testing.T) {
 	// Asked from the menu: at once.
 	d.set(mine.Cid, 5)
 	h.pick("Renamed", "Count copies now")
-	h.waitBadges("Renamed", "Your upload", "Seeding", "On 5 other nodes")
+	h.waitBadges("Renamed", "Your upload", "Seeding", "+5 copies")
 	if n := d.callsFor(mine.Cid); n != 2 {
 		t.Errorf("looked up %d times after asking, want twice", n)
 	}
@@ -168,11 +168,28 @@ func TestCopiesCachedRefreshedAndOnDemand(t *testing.T) {
 	h.waitBadges("Fresh", "Your upload", "Seeding", "Only here")
 }
 
+// The widest badges an own upload can show fit its tile.
+func TestCopiesBadgesFitTile(t *testing.T) {
+	d := newDHT()
+	pinned := upload(t, "Pinned upload", time.Now())
+	pinned.Kept |= library.Pinned
+	partly := upload(t, "Partly here", time.Now().Add(time.Minute))
+	partly.BytesLocal = partly.Size - 1
+	h := startCounting(t, d, []library.Video{pinned, partly}, []int{12, 12})
+	h.waitBadges("Pinned upload", "Your upload", "Seeding", "+8 copies")
+	h.waitBadges("Partly here", "Your upload", "Cached 99%", "+8 copies")
+	for _, tl := range h.tiles() {
+		if w := tl.row.MinSize().Width; w > tileWidth {
+			t.Errorf("%q: badges %q take %.0f of the tile's %d points", tl.title.Text, tl.badgeTexts(), w, tileWidth)
+		}
+	}
+}
+
 func TestCopiesRefreshPeriodically(t *testing.T) {
 	d := newDHT()
 	mine := upload(t, "Mine", time.Now())
 	h := startCounting(t, d, []library.Video{mine}, []int{0}, WithProviderRefresh(40*time.Millisecond))
 	h.waitBadges("Mine", "Your upload", "Seeding", "Only here")
 	d.set(mine.Cid, 4) // a volunteer picked it up
-	h.waitBadges("Mine", "Your upload", "Seeding", "On 4 other nodes")
+	h.waitBadges("Mine", "Your upload", "Seeding", "+4 copies")
 }

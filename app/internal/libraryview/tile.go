@@ -84,7 +84,7 @@ func (v *View) newTile() *tile {
 	t.more.Importance = widget.LowImportance
 	t.meta = canvas.NewText("", color.Black)
 	t.meta.TextSize = theme.CaptionTextSize()
-	for range 4 {
+	for range 3 {
 		t.chips = append(t.chips, newChip())
 	}
 	objs := make([]fyne.CanvasObject, len(t.chips))
@@ -146,10 +146,13 @@ type badge struct {
 // package doc for the rules).
 func (t *tile) badges(video library.Video) []badge {
 	var out []badge
+	copies, counted := t.v.providerBadge(video)
 	if video.Kept.Has(library.OwnUpload) {
 		out = append(out, badge{"Your upload", theme.ColorNameWarning})
 	}
-	if video.Kept.Has(library.Pinned) {
+	// Three chips fill a tile; an own upload stays here pinned or not, so
+	// its copies say more than "Pinned" (the menu still offers Unpin).
+	if video.Kept.Has(library.Pinned) && !counted {
 		out = append(out, badge{"Pinned", theme.ColorNamePrimary})
 	}
 	if busy, ok := t.v.busy[video.Cid.KeyString()]; ok {
@@ -157,8 +160,8 @@ func (t *tile) badges(video library.Video) []badge {
 	} else {
 		out = append(out, localBadge(video))
 	}
-	if b, ok := t.v.providerBadge(video); ok {
-		out = append(out, b)
+	if counted {
+		out = append(out, copies)
 	}
 	return out
 }

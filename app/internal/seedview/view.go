@@ -251,7 +251,7 @@ func (v *View) build() {
 		}
 		return err
 	})
-	v.hoursTip.SetText("or e.g. 23:00-07:00, your local time")
+	v.hoursTip.SetText("or e.g. 23:00-07:00 (local time)")
 	v.pauseBtn = widget.NewButton("", v.togglePause)
 	v.pauseState = quietLabel("")
 	v.pauseState.Wrapping = fyne.TextWrapWord
@@ -593,9 +593,9 @@ func (v *View) setCapControls() {
 	}
 	v.downEntry.SetText(FormatUploadCap(v.downCap))
 	if v.downCap == 0 {
-		v.downTip.SetText("for auto-seeding only; your videos never wait")
+		v.downTip.SetText("auto-seeding only; e.g. 20 Mbit/s")
 	} else {
-		v.downTip.SetText("≈ " + mbit(float64(v.downCap)) + " for auto-seeding only")
+		v.downTip.SetText("≈ " + mbit(float64(v.downCap)) + ", auto-seeding only")
 	}
 	v.hoursEntry.SetText(v.seedHours().String())
 }
@@ -617,7 +617,14 @@ func (v *View) setPauseControls() {
 		v.pauseBtn.SetIcon(theme.MediaPauseIcon())
 		v.pauseBtn.Importance = widget.MediumImportance
 	}
-	v.pauseState.SetText(pauseText(v.paused, v.private, v.seedHours(), v.now()))
+	now := v.now()
+	// Outside the hours is a state the user may not expect, unlike a
+	// pause they chose (whose button stands out already).
+	v.pauseState.Importance = widget.LowImportance
+	if !v.paused && !v.seedHours().Open(now) {
+		v.pauseState.Importance = widget.WarningImportance
+	}
+	v.pauseState.SetText(pauseText(v.paused, v.private, v.seedHours(), now))
 	v.pauseBtn.Refresh()
 }
 

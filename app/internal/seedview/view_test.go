@@ -478,7 +478,17 @@ func TestDownloadCapAndSeedHours(t *testing.T) {
 	clockMu.Lock()
 	now = now.Add(3*time.Hour + 30*time.Minute)
 	clockMu.Unlock()
+	func() {
+		if v.pauseState.Importance != widget.WarningImportance {
+			t.Errorf("outside the hours the line is not a warning (importance %v)", v.pauseState.Importance)
+		}
+	}()
 	loop.WaitFor(t, "the window open", func() bool { return v.pauseState.Text == "Seeding within your limits until 07:00." })
+	func() {
+		if v.pauseState.Importance != widget.LowImportance {
+			t.Errorf("within the hours the line stands out (importance %v)", v.pauseState.Importance)
+		}
+	}()
 
 	// Malformed input is refused in place and saves nothing.
 	_, _, calls := eng.lastSchedule()
