@@ -89,7 +89,7 @@ type globalFlags struct {
 	// autoSeed runs the auto-seeding engine (daemon --auto-seed).
 	autoSeed bool
 	// downloadLimit caps what seeding fetches, in bytes/s; 0 is no cap
-	// (daemon --download-limit, or the app's Settings).
+	// (daemon --download-limit; the app's seeding gate applies Settings').
 	downloadLimit int64
 	// seedHours is when the daemon seeds (--seed-hours); the zero value
 	// is always.

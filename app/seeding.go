@@ -108,8 +108,9 @@ func (c *cli) seedingCommand() *cobra.Command {
 }
 
 // seedingLimitsLine says the caps, the hours and whether seeding runs, in
-// one line: "Upload limit 2.0 MiB/s (paused: outside the seeding hours
-// 23:00-07:00); seeding downloads unlimited, 1.0 GiB fetched".
+// one line: "Upload limit 2.0 MiB/s, seeding hours 23:00-07:00; seeding
+// downloads unlimited, 1.0 GiB fetched for seeding", or "Seeding paused:
+// outside the seeding hours 23:00-07:00; …".
 func seedingLimitsLine(rep seedingReport) string {
 	rate := func(r int64) string {
 		if r <= 0 {
