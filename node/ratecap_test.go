@@ -227,7 +227,7 @@ var capTransfers = []struct {
 	name         string
 	short, large capTransfer
 }{
-	{"upload", greedyServing(16 * mib), greedyServing(64 * mib)},
+	{"upload", greedyServing(32 * mib), greedyServing(64 * mib)},
 	{"seeding-download", seedingFetch(48 * mib), seedingFetch(160 * mib)},
 }
 
