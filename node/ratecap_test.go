@@ -231,10 +231,12 @@ var capTransfers = []struct {
 	{"seeding-download", seedingFetch(48 * mib), seedingFetch(160 * mib)},
 }
 
-// TestCapHolds is the short version that also runs under -race.
+// TestCapHolds is the short version that also runs under -race, at a
+// rate a busy two-core machine keeps up with under the race detector (it
+// moved ~3 MiB/s there under another process's load).
 func TestCapHolds(t *testing.T) {
 	for _, c := range capTransfers {
-		t.Run(c.name, func(t *testing.T) { checkCapHolds(t, c.short, 4*mib, time.Second, 5*time.Second, 0.2) })
+		t.Run(c.name, func(t *testing.T) { checkCapHolds(t, c.short, 2*mib, time.Second, 6*time.Second, 0.2) })
 	}
 }
 
