@@ -44,7 +44,9 @@ func newSeedNode(n *node.Node) *seedNode {
 		heard: map[cid.Cid]library.HeardVideo{}, providers: map[cid.Cid]int{}}
 }
 
-func (s *seedNode) Pin(ctx context.Context, c cid.Cid) error   { return s.n.Pin(ctx, c) }
+func (s *seedNode) Pin(ctx context.Context, c cid.Cid) error {
+	return s.n.Pin(ctx, c, node.PinForSeeding()) // as the app's adapter does
+}
 func (s *seedNode) Unpin(ctx context.Context, c cid.Cid) error { return s.n.Unpin(ctx, c) }
 func (s *seedNode) IsPinned(ctx context.Context, c cid.Cid) (bool, error) {
 	return s.n.IsPinned(ctx, c)

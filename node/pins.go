@@ -16,12 +16,22 @@ type PinInfo struct {
 }
 
 // Pin fetches the whole DAG under c (from peers when it is not local) and
-// pins it recursively, then announces it to the DHT.
-func (n *Node) Pin(ctx context.Context, c cid.Cid) error {
+// pins it recursively, then announces it to the DHT. With PinForSeeding
+// the fetch draws from the download cap.
+func (n *Node) Pin(ctx context.Context, c cid.Cid, opts ...PinOption) error {
+	var o pinOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dag, walk := n.dagService(), []merkledag.WalkOption(nil)
+	if o.seeding {
+		_, dag = n.seedingServices()
+		walk = []merkledag.WalkOption{merkledag.Concurrency(seedFetchConcurrency)}
+	}
 	defer n.gcLocker.PinLock(ctx).Unlock(ctx)
 	// The pinner only sees local blocks; fetch the whole DAG first (from
 	// peers once online). The pin lock keeps GC off the fresh blocks.
-	if err := merkledag.FetchGraph(ctx, c, n.dagService()); err != nil {
+	if err := merkledag.FetchGraph(ctx, c, dag, walk...); err != nil {
 		return fmt.Errorf("pin %s: %w", c, err)
 	}
 	return n.pinRecursive(ctx, c)
