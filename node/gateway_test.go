@@ -268,9 +268,10 @@ func TestGatewaySeekCancelsReadAhead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The seeder lacks leaves 20–43, so the first response's read-ahead
-	// there stays in flight until something cancels it.
-	for _, ch := range info.children[20:44] {
+	// The seeder lacks leaves 16–43, so once the test has read the first
+	// 16 MiB, all of the first response's read-ahead stays in flight until
+	// something cancels it.
+	for _, ch := range info.children[16:44] {
 		if err := p.seeder.blockstore.DeleteBlock(ctx, ch.cid); err != nil {
 			t.Fatal(err)
 		}
@@ -281,14 +282,24 @@ func TestGatewaySeekCancelsReadAhead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Body.Close()
-	// Reading in order grows the window (it starts at the cursor leaf).
+	// Reading in order grows the window (it starts at the cursor leaf). It
+	// is capped at half a second of the measured delivery rate: 12 blocks
+	// and more here on a quiet machine, fewer under -race on a busy one.
 	head := make([]byte, 16<<20)
 	if _, err := io.ReadFull(first.Body, head); err != nil || !bytes.Equal(head, data[:16<<20]) {
 		t.Fatalf("first response: %v", err)
 	}
-	if st := p.gw.Stats(); st.CancelledBlocks != 0 || st.MaxInflight < 12 {
-		t.Fatalf("before the seek: %+v, want a grown window in flight and nothing cancelled", st)
+	// The reader moves on to leaf 16 and asks for the window beyond it.
+	pollUntil(t, "the first response to ask for leaves past its head", func() bool {
+		return p.gw.Stats().MaxInflight >= 4
+	})
+	before := p.gw.Stats()
+	if before.CancelledBlocks != 0 {
+		t.Fatalf("before the seek: %+v, want nothing cancelled", before)
 	}
+	// Stuck in flight: at least half the peak window (the peak may have
+	// come before the last head leaves arrived).
+	stuck := int64(before.MaxInflight / 2)
 
 	// The seek: a new request far away. Players open it before they drop
 	// the old one; the old one's read-ahead goes at once.
@@ -301,18 +312,12 @@ func TestGatewaySeekCancelsReadAhead(t *testing.T) {
 	if _, err := io.ReadFull(second.Body, part); err != nil || !bytes.Equal(part, data[50<<20:51<<20]) {
 		t.Fatalf("second response: %v", err)
 	}
-	if st := p.gw.Stats(); st.CancelledBlocks < 8 {
-		t.Fatalf("with the old response still open: %d blocks cancelled, want its read-ahead dropped", st.CancelledBlocks)
+	if st := p.gw.Stats(); st.CancelledBlocks < stuck {
+		t.Fatalf("with the old response still open: %d blocks cancelled, want its read-ahead (≥ %d of a peak of %d in flight) dropped", st.CancelledBlocks, stuck, before.MaxInflight)
 	}
 	first.Body.Close()
-	pollUntil(t, "the first response's read-ahead to be cancelled", func() bool {
-		return p.gw.Stats().CancelledBlocks > 0
-	})
 	st := p.gw.Stats()
-	t.Logf("after the seek: %+v", st)
-	if st.CancelledBlocks < 10 {
-		t.Fatalf("%d blocks cancelled, want the 10+ leaves the seeder cannot give", st.CancelledBlocks)
-	}
+	t.Logf("before the seek: peak %d in flight; after: %+v", before.MaxInflight, st)
 }
 
 func mustRequest(t *testing.T, ctx context.Context, url, rangeHeader string) *http.Request {
