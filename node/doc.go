@@ -99,6 +99,23 @@
 // who asked; CountProviders estimates from the DHT how many other nodes
 // provide a video. The auto-seeding engine (library) ranks videos by them.
 //
+// # A full disk
+//
+// Badger writes through memory-mapped sparse files, so on a full disk a
+// write does not fail: the process dies of SIGBUS. The node therefore
+// keeps a reserve free on the repo's disk (DefaultDiskReserve, 64 MiB;
+// WithDiskReserve): a block write that would go below it is refused with
+// ErrDiskFull (an import or a pin fails with it, a fetch stops, a player
+// reading uncached bytes gets it), while everything stored is still
+// served, pins stay, and eviction still frees space (without rotating
+// Badger's newest value-log file while less than 80 MiB is free, and not
+// at all below 40 MiB). The library's quota keeper stops fetches before
+// this, at its free-disk floor; the reserve catches what that floor cannot
+// see coming, such as another program filling the disk during a fetch.
+// Small writes (pins, DHT records) are not metered: a disk another program
+// fills to the last byte can still crash Badger. VerifyBlocks re-hashes
+// every stored block.
+//
 // # Repo
 //
 // A repo is a directory holding:
