@@ -777,6 +777,11 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 			continue
 		}
 		ok, err := a.fetch(ctx, now, v.Cid, byCid[v.Cid], true)
+		if errors.Is(err, ErrDiskFull) {
+			rep.Message = diskFullMessage
+			rep.Demoted = append(rep.Demoted, v.Cid)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -847,12 +852,16 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		case errors.Is(err, ErrQuota):
 			continue // a smaller candidate may still fit
 		case errors.Is(err, ErrDiskFull):
-			rep.Message = "The disk is almost full, so nothing new is auto-seeded."
+			rep.Message = diskFullMessage
 			return nil
 		case err != nil:
 			return err
 		}
 		ok, err := a.fetchReserved(ctx, now, cand.Cid, cand, release, false)
+		if errors.Is(err, ErrDiskFull) {
+			rep.Message = diskFullMessage
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -1002,6 +1011,9 @@ func (a *AutoSeeder) fetchReserved(ctx context.Context, now time.Time, c cid.Cid
 		if rerr := a.release(ctx, c, false); rerr != nil {
 			return false, rerr
 		}
+		if errors.Is(err, ErrDiskFull) {
+			return false, err // no other fetch can succeed either
+		}
 		return false, nil
 	}
 	local, err := a.node.LocalBytes(ctx, c)
@@ -1018,6 +1030,9 @@ func (a *AutoSeeder) fetchReserved(ctx context.Context, now time.Time, c cid.Cid
 		"bytes", local, "took", time.Since(start).Round(time.Millisecond), "resumed", resume)
 	return true, nil
 }
+
+// diskFullMessage is the round's message when the disk stops fetches.
+const diskFullMessage = "The disk is almost full, so nothing new is auto-seeded; videos already here are still shared."
 
 // errUserKeeps stops a fetch for a video the user pinned or uploaded
 // meanwhile: it is kept already.

@@ -44,14 +44,16 @@ func newSeedNode(n *node.Node) *seedNode {
 		heard: map[cid.Cid]library.HeardVideo{}, providers: map[cid.Cid]int{}}
 }
 
-func (s *seedNode) Pin(ctx context.Context, c cid.Cid) error   { return s.n.Pin(ctx, c) }
+func (s *seedNode) store() nodelib.Store { return nodelib.Store{N: s.n} }
+func (s *seedNode) Pin(ctx context.Context, c cid.Cid) error {
+	return nodelib.Seed{Store: s.store()}.Pin(ctx, c)
+}
 func (s *seedNode) Unpin(ctx context.Context, c cid.Cid) error { return s.n.Unpin(ctx, c) }
 func (s *seedNode) IsPinned(ctx context.Context, c cid.Cid) (bool, error) {
 	return s.n.IsPinned(ctx, c)
 }
 func (s *seedNode) Evict(ctx context.Context, roots ...cid.Cid) (int64, error) {
-	res, err := s.n.Evict(ctx, roots...)
-	return res.BytesRemoved, err
+	return s.store().Evict(ctx, roots...)
 }
 func (s *seedNode) LocalBytes(ctx context.Context, c cid.Cid) (int64, error) {
 	ranges, err := s.n.LocalRanges(ctx, c)

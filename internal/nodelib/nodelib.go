@@ -8,6 +8,8 @@ package nodelib
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/ipfs/go-cid"
 
@@ -32,7 +34,17 @@ func (s Store) IsPinned(ctx context.Context, c cid.Cid) (bool, error) {
 
 func (s Store) Evict(ctx context.Context, roots ...cid.Cid) (int64, error) {
 	res, err := s.N.Evict(ctx, roots...)
-	return res.BytesRemoved, err
+	return res.BytesRemoved, diskFull(err)
+}
+
+// diskFull makes the node's ErrDiskFull (a write refused at the disk's
+// reserve) the library's, so the Keeper and the engine see the disk as
+// the cause and say so rather than fail.
+func diskFull(err error) error {
+	if errors.Is(err, node.ErrDiskFull) && !errors.Is(err, library.ErrDiskFull) {
+		return fmt.Errorf("%w: %w", library.ErrDiskFull, err)
+	}
+	return err
 }
 
 // Seed is the node as the auto-seeding engine sees it.
@@ -40,7 +52,7 @@ type Seed struct{ Store }
 
 var _ library.SeedNode = Seed{}
 
-func (s Seed) Pin(ctx context.Context, c cid.Cid) error   { return s.N.Pin(ctx, c) }
+func (s Seed) Pin(ctx context.Context, c cid.Cid) error   { return diskFull(s.N.Pin(ctx, c)) }
 func (s Seed) Unpin(ctx context.Context, c cid.Cid) error { return s.N.Unpin(ctx, c) }
 
 func (s Seed) LocalBytes(ctx context.Context, c cid.Cid) (int64, error) {
