@@ -111,12 +111,14 @@ func (s *seedNode) Announce(_ context.Context, entries []library.Announcement) e
 	return nil
 }
 
-// hear sets the gossip demand for c, in viewings of a seedSize video
-// (rounded to eighths: the demand is in 1 MiB block wants).
+// hear sets the gossip demand for c to viewings of a seedSize video per
+// minute, the default round interval: one round counts them once. The
+// rate is in 1 MiB block wants, so viewings round to eighths.
 func (s *seedNode) hear(c cid.Cid, viewings float64, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.heard[c] = library.HeardVideo{Wants: int64(math.Round(viewings * float64(seedSize/mib))), LastHeard: at}
+	wants := math.Round(viewings * float64(seedSize/mib))
+	s.heard[c] = library.HeardVideo{WantsPerSecond: wants / library.DefaultSeedInterval.Seconds(), LastHeard: at}
 }
 
 func (s *seedNode) announcements() [][]library.Announcement {
@@ -717,9 +719,11 @@ func TestAutoSeedPrivate(t *testing.T) {
 	}
 }
 
-// Announcements list the videos served with the demand since the last
-// one; cached videos are not announced.
-func TestAutoSeedAnnouncesDemandDeltas(t *testing.T) {
+// Announcements list the videos served with the demand of the last
+// window (10 minutes): every announcement repeats what happened within
+// it, so one lost on the way loses nothing. Cached videos are not
+// announced; a node restart starts the counts again.
+func TestAutoSeedAnnouncesWindowedDemand(t *testing.T) {
 	r := newSeedRig(t, 1)
 	cached := r.videos[0]
 	up, err := r.vol.Import(r.ctx, newRandom(9, seedSize))
@@ -732,24 +736,32 @@ func TestAutoSeedAnnouncesDemandDeltas(t *testing.T) {
 	if err := r.cat.Put(r.ctx, library.Video{Cid: cached, Size: seedSize, BytesLocal: mib, Kept: library.Cache}); err != nil {
 		t.Fatal(err)
 	}
-	r.src.demand[up.Cid] = library.VideoDemand{Wants: 10, BytesSent: 9 * mib, LastWant: r.clock.Now()}
 	a := r.engine(library.WithSeeding(false))
-	r.round(a)
-	r.src.mu.Lock()
-	r.src.demand[up.Cid] = library.VideoDemand{Wants: 14, BytesSent: 12 * mib, LastWant: r.clock.Now()}
-	r.src.mu.Unlock()
-	r.round(a)
-	got := r.src.announcements()
-	want := [][]library.Announcement{
-		{{Video: up.Cid, Wants: 10, BytesServed: 9 * mib}},
-		{{Video: up.Cid, Wants: 4, BytesServed: 3 * mib}},
-	}
-	if !slices.EqualFunc(got, want, func(x, y []library.Announcement) bool {
-		return slices.EqualFunc(x, y, func(p, q library.Announcement) bool {
-			return p.Video.Equals(q.Video) && p.Wants == q.Wants && p.BytesServed == q.BytesServed
-		})
-	}) {
-		t.Fatalf("announced %+v, want %+v", got, want)
+	const w = library.DefaultAnnounceWindow
+	for i, step := range []struct {
+		after        time.Duration // since the previous round
+		wants, bytes int64         // the node's cumulative counters
+		announced    library.Announcement
+		why          string
+	}{
+		{0, 10, 9 * mib, library.Announcement{Wants: 10, BytesServed: 9 * mib, Window: w}, "all since the start"},
+		{time.Minute, 14, 12 * mib, library.Announcement{Wants: 14, BytesServed: 12 * mib, Window: w}, "still within the first window"},
+		{9 * time.Minute, 14, 12 * mib, library.Announcement{Wants: 4, BytesServed: 3 * mib, Window: w}, "since the first round, a window ago"},
+		{7 * time.Minute, 20, 15 * mib, library.Announcement{Wants: 6, BytesServed: 3 * mib, Window: 16 * time.Minute}, "since the second round: the span it covers"},
+		{23 * time.Minute, 20, 15 * mib, library.Announcement{Window: 23 * time.Minute}, "nothing new"},
+		{time.Minute, 3, mib, library.Announcement{Wants: 3, BytesServed: mib, Window: w}, "the node restarted"},
+	} {
+		r.clock.Advance(step.after)
+		r.src.mu.Lock()
+		r.src.demand[up.Cid] = library.VideoDemand{Wants: step.wants, BytesSent: step.bytes, LastWant: r.clock.Now()}
+		r.src.mu.Unlock()
+		r.round(a)
+		all := r.src.announcements()
+		want := step.announced
+		want.Video = up.Cid
+		if got := all[len(all)-1]; len(all) != i+1 || len(got) != 1 || got[0] != want {
+			t.Fatalf("round %d (%s): announced %+v, want %+v", i, step.why, got, want)
+		}
 	}
 }
 
@@ -757,7 +769,7 @@ func TestAutoSeedAnnouncesDemandDeltas(t *testing.T) {
 func TestAutoSeedRun(t *testing.T) {
 	r := newSeedRig(t, 1)
 	r.src.hear(r.videos[0], 5, r.clock.Now())
-	a := r.engine(library.WithSeeding(false), library.WithSeedInterval(time.Hour))
+	a := r.engine(library.WithSeeding(false), library.WithSeedInterval(time.Hour), library.WithAnnounceWindow(time.Hour))
 	ctx, cancel := context.WithCancel(r.ctx)
 	ran := make(chan error, 1)
 	go func() { ran <- a.Run(ctx) }()
@@ -794,7 +806,7 @@ func TestAutoSeedBadOptions(t *testing.T) {
 	r := newSeedRig(t, 0)
 	for _, o := range []library.AutoSeedOption{
 		library.WithHysteresis(0.9), library.WithSeedInterval(0), library.WithMinKeep(-1),
-		library.WithHalfLife(0), library.WithFetchesPerRound(-1),
+		library.WithHalfLife(0), library.WithFetchesPerRound(-1), library.WithAnnounceWindow(time.Second),
 	} {
 		if _, err := library.NewAutoSeeder(r.ctx, r.cat, r.keeper, r.src, o); !errors.Is(err, library.ErrInvalid) {
 			t.Fatalf("bad option accepted: %v", err)

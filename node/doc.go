@@ -85,8 +85,13 @@
 // Nodes tell each other which videos they serve, and how much demand they
 // saw for them, on the gossipsub topic AnnounceTopic: signed (StrictSign),
 // versioned JSON of at most 64 videos and 16 KiB, counts only, never who
-// watched. Announce publishes (at most every 15 s; nothing in private
-// mode); Heard sums what others announced in the last 10 minutes. The
+// watched. Each entry carries the demand of a sliding window that ends
+// when it is sent (the last 10 minutes by default), so consecutive
+// announcements overlap and any one that arrives carries all recent
+// demand: a lost announcement loses nothing. Announce publishes (at most
+// every 15 s; nothing in private mode); Heard keeps each peer's latest
+// announcement for 10 minutes (a newer one replaces it, never adds to it)
+// and sums them per video as rates (counts over their windows). The
 // validator refuses bad payloads and penalizes their sender, and limits
 // each sender to a burst of 3 and then one per 10 s: a flooding peer is
 // penalized for 10 minutes and soon graylisted by gossipsub's peer score.

@@ -90,7 +90,8 @@ func (s Seed) Demand() map[cid.Cid]library.VideoDemand {
 func (s Seed) Heard() map[cid.Cid]library.HeardVideo {
 	out := map[cid.Cid]library.HeardVideo{}
 	for c, h := range s.N.Heard() {
-		out[c] = library.HeardVideo{Providers: h.Providers, Wants: h.Wants, BytesServed: h.BytesServed, LastHeard: h.LastHeard}
+		out[c] = library.HeardVideo{Providers: h.Providers, WantsPerSecond: h.WantsPerSecond,
+			BytesPerSecond: h.BytesPerSecond, LastHeard: h.LastHeard}
 	}
 	return out
 }
@@ -98,7 +99,7 @@ func (s Seed) Heard() map[cid.Cid]library.HeardVideo {
 func (s Seed) Announce(ctx context.Context, entries []library.Announcement) error {
 	out := make([]node.Announcement, len(entries))
 	for i, e := range entries {
-		out[i] = node.Announcement{Video: e.Video, Wants: e.Wants, BytesServed: e.BytesServed}
+		out[i] = node.Announcement{Video: e.Video, Wants: e.Wants, BytesServed: e.BytesServed, Window: e.Window}
 	}
 	return s.N.Announce(ctx, out)
 }
