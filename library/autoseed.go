@@ -217,8 +217,10 @@ type RoundReport struct {
 //   - when the quota has no room, the lowest-scoring auto-seeded videos
 //     kept at least the minimum keep time are unpinned and evicted to make
 //     room, only if the candidate's score exceeds theirs together by the
-//     hysteresis factor; at most one such swap per round, and a video
-//     fetched now cannot be replaced before its minimum keep time.
+//     hysteresis factor; at most one such swap per minimum keep time
+//     (after a restart the newest auto-seeded video counts as swapped
+//     in), and a video fetched now cannot be replaced before its minimum
+//     keep time either.
 //
 // Own uploads and user pins are never touched. With auto-seeding off or in
 // private mode, auto-seeded videos are demoted to cache: unpinned but left
@@ -249,6 +251,10 @@ type AutoSeeder struct {
 	provs   map[cid.Cid]providerCount
 	indexed map[cid.Cid]int64 // local bytes when last indexed
 	failed  map[cid.Cid]time.Time
+	// lastSwap is when the last swap happened (see seed); swapKnown says
+	// it was set up from the catalog.
+	lastSwap  time.Time
+	swapKnown bool
 	// announced is the node's demand counters per served video as the
 	// rounds of the last window saw them, oldest first.
 	announced map[cid.Cid][]demandSample
@@ -854,6 +860,16 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		rep.Message = st.Message
 	}
 	held := a.held(ctx, byCid)
+	if !a.swapKnown {
+		// After a restart the newest auto-seeded video may have come in
+		// a swap: count it as one.
+		for _, h := range held {
+			if h.since.After(a.lastSwap) {
+				a.lastSwap = h.since
+			}
+		}
+		a.swapKnown = true
+	}
 	// The quota first: auto-seeded videos must fit the cache budget.
 	for heldBytes(held) > st.CacheBudget && len(held) > 0 {
 		victim := held[0]
@@ -884,10 +900,10 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		}
 		need := max(cand.Size-local, 0)
 		release, err := a.keeper.Reserve(ctx, need, ForVideo(cand.Cid))
-		if errors.Is(err, ErrQuota) && !swapped {
+		if errors.Is(err, ErrQuota) && !swapped && now.Sub(a.lastSwap) >= a.cfg.minKeep {
 			var victims []seedHeld
 			if victims = a.victims(now, held, cand, need, st); len(victims) > 0 {
-				swapped = true
+				swapped, a.lastSwap = true, now
 				for _, v := range victims {
 					if err := a.release(ctx, v.Cid, true); err != nil {
 						return err

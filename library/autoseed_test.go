@@ -475,6 +475,48 @@ func TestAutoSeedSwapHysteresisAndMinKeep(t *testing.T) {
 	}
 }
 
+// With room for two, two better candidates do not replace both at once:
+// at most one swap per minimum keep time, although the second victim is
+// past its own keep time too.
+func TestAutoSeedOneSwapPerKeepTime(t *testing.T) {
+	r := newSeedRig(t, 4)
+	old1, old2, new1, new2 := r.videos[0], r.videos[1], r.videos[2], r.videos[3]
+	r.budgetFor(2.5)
+	a := r.engine(library.WithMinKeep(time.Hour))
+	step := func(d time.Duration, viewings map[cid.Cid]float64) library.RoundReport {
+		t.Helper()
+		r.clock.Advance(d)
+		for c, v := range viewings {
+			r.src.hear(c, v, r.clock.Now())
+		}
+		rep := r.round(a)
+		r.src.mu.Lock()
+		clear(r.src.heard)
+		r.src.mu.Unlock()
+		return rep
+	}
+	if rep := step(0, map[cid.Cid]float64{old1: 2, old2: 2}); len(rep.Fetched) != 2 {
+		t.Fatalf("fetched %v, want both", rep.Fetched)
+	}
+	// Both kept past the keep time; two candidates ten times better.
+	rep := step(2*time.Hour, map[cid.Cid]float64{new1: 20, new2: 20})
+	if len(rep.Dropped) != 1 || len(rep.Fetched) != 1 {
+		t.Fatalf("first swap: %+v, want one video replaced", rep)
+	}
+	for _, d := range []time.Duration{time.Minute, 30 * time.Minute, 28 * time.Minute} {
+		if rep := step(d, nil); len(rep.Dropped)+len(rep.Fetched) != 0 {
+			t.Fatalf("swapped again 59 min or less after the last swap: %+v", rep)
+		}
+	}
+	rep = step(time.Minute, nil)
+	if len(rep.Dropped) != 1 || len(rep.Fetched) != 1 {
+		t.Fatalf("an hour after the first swap: %+v, want the second", rep)
+	}
+	if !r.seeded(new1) || !r.seeded(new2) || r.seeded(old1) || r.seeded(old2) {
+		t.Fatal("the two better videos are not the ones seeded")
+	}
+}
+
 // However popular the candidates, the repo stays within quota + slack, and
 // a shrinking quota sheds auto-seeded videos, lowest score first, keep
 // time or not.
