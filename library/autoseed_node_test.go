@@ -48,13 +48,19 @@ type liveMember struct {
 
 func newLiveMember(t *testing.T, opts ...library.AutoSeedOption) *liveMember {
 	t.Helper()
+	return newLiveMemberWith(t, []library.KeeperOption{library.WithQuota(1 << 30),
+		library.WithEvictionOverhead(library.QuotaSlack), library.WithFreeFloor(0)}, opts...)
+}
+
+// newLiveMemberWith is newLiveMember with the Keeper's options.
+func newLiveMemberWith(t *testing.T, keeperOpts []library.KeeperOption, opts ...library.AutoSeedOption) *liveMember {
+	t.Helper()
 	ctx := context.Background()
 	repo := filepath.Join(t.TempDir(), "repo")
 	// Fast announcements, and peers that accept them.
 	limits := node.AnnounceLimits{MinInterval: 20 * time.Millisecond, PeerInterval: 10 * time.Millisecond, PeerBurst: 100}
 	n, cat := startNodeAndCatalog(t, repo, node.WithAnnounceLimits(limits))
-	k, err := library.NewKeeper(ctx, cat, nodelib.Store{N: n}, library.WithQuota(1<<30),
-		library.WithEvictionOverhead(library.QuotaSlack), library.WithFreeFloor(0))
+	k, err := library.NewKeeper(ctx, cat, nodelib.Store{N: n}, keeperOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
