@@ -18,7 +18,9 @@ import (
 // *node.Node to it; every method takes and returns plain values.
 type SeedNode interface {
 	// Pin fetches the whole DAG under c (only the blocks that are not
-	// local) and pins it; the node then provides it.
+	// local) and pins it; the node then provides it. An error wrapping
+	// ErrDiskFull means the disk filled: the round fetches nothing more
+	// and says so.
 	Pin(ctx context.Context, c cid.Cid) error
 	// Unpin removes the pin on c; the blocks stay until evicted.
 	Unpin(ctx context.Context, c cid.Cid) error
