@@ -161,6 +161,10 @@ type RoundReport struct {
 	// and evicted (replaced by better ones, or over the quota); Demoted
 	// were handed to the cache because auto-seeding is off or private.
 	Fetched, Resumed, Dropped, Demoted []cid.Cid `json:",omitempty"`
+	// Swapped says some of Dropped made room for a better candidate (at
+	// most one such swap per minimum keep time); the rest went because
+	// auto-seeded videos no longer fitted the quota.
+	Swapped bool `json:"swapped,omitempty"`
 	// Announced is how many videos the announcement listed.
 	Announced int `json:"announced"`
 	// Message tells the user why nothing is seeded, when something stops
@@ -905,7 +909,7 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		if errors.Is(err, ErrQuota) && !swapped && now.Sub(a.lastSwap) >= a.cfg.minKeep {
 			var victims []seedHeld
 			if victims = a.victims(now, held, cand, need, st); len(victims) > 0 {
-				swapped, a.lastSwap = true, now
+				swapped, a.lastSwap, rep.Swapped = true, now, true
 				for _, v := range victims {
 					if err := a.release(ctx, v.Cid, true); err != nil {
 						return err

@@ -27,7 +27,7 @@ func (l *roundLog) all() []library.RoundReport {
 }
 
 // fetched lists what the rounds fetched, in order; swaps lists when the
-// rounds that dropped something ran.
+// rounds that swapped ran.
 func (l *roundLog) fetched() (out []cid.Cid) {
 	for _, r := range l.all() {
 		out = append(out, r.Fetched...)
@@ -37,7 +37,7 @@ func (l *roundLog) fetched() (out []cid.Cid) {
 
 func (l *roundLog) swaps() (out []time.Time) {
 	for _, r := range l.all() {
-		if len(r.Dropped) > 0 {
+		if r.Swapped {
 			out = append(out, r.At)
 		}
 	}
@@ -284,7 +284,10 @@ func TestAutoSeedNetworkLarge(t *testing.T) {
 		sa, sc, sd := vol.score(a), vol.score(c), vol.score(d)
 		t.Logf("volunteer %d before seeding: A heat %.2f / (1+%d) = %.2f; C heat %.2f / (1+%d) = %.2f; D heat %.2f / (1+%d) = %.2f",
 			i, sa.Heat, sa.Providers, sa.Score, sc.Heat, sc.Providers, sc.Score, sd.Heat, sd.Providers, sd.Score)
-		if sc.Heat < sd.Heat/2 || sc.Heat > 2*sd.Heat || sa.Heat < 1.5*sd.Heat {
+		// Each want-have for a root counts at every provider: with 8-block
+		// videos that is 1/8 viewing per provider and look-up, so heats
+		// run above the viewings, C's (four providers) the most.
+		if sc.Heat < sd.Heat/2 || sc.Heat > 2*sd.Heat || sa.Heat < 1.2*sd.Heat {
 			t.Fatalf("volunteer %d: C and D not watched about equally, or A not most: %+v %+v %+v", i, sa, sc, sd)
 		}
 	}
@@ -296,7 +299,12 @@ func TestAutoSeedNetworkLarge(t *testing.T) {
 			return len(vol.holds(t, ctx)) == 2 && len(logs[i].fetched()) >= 2
 		})
 		got := logs[i].fetched()
-		t.Logf("volunteer %d fetched %v (%.1f s after phase 1's viewings)", i, names2(got), time.Since(phase1).Seconds())
+		st, err := vol.k.State(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("volunteer %d fetched %v (%.1f s after phase 1's viewings); repo %.1f MiB, %.1f MiB of it videos, budget %.1f MiB",
+			i, names2(got), time.Since(phase1).Seconds(), float64(st.Used)/mib, float64(st.Cache)/mib, float64(st.CacheBudget)/mib)
 		if len(got) != 2 || !got[0].Equals(a) || !got[1].Equals(d) {
 			t.Fatalf("volunteer %d fetched %v, want A (watched most) then D (watched as much as C, fewer providers)", i, names2(got))
 		}
@@ -327,12 +335,17 @@ func TestAutoSeedNetworkLarge(t *testing.T) {
 		for j := 1; j < len(sw); j++ {
 			gaps = append(gaps, sw[j].Sub(sw[j-1]).Round(time.Millisecond).String())
 		}
-		t.Logf("volunteer %d: %d swaps (gaps %v), fetched %v, holds %v", i, len(sw), gaps,
-			names2(logs[i].fetched()), names2(vol.holds(t, ctx)))
+		st, err := vol.k.State(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("volunteer %d: %d swaps (gaps %v), fetched %v, holds %v; repo %.1f MiB, %.1f MiB of it videos, budget %.1f MiB",
+			i, len(sw), gaps, names2(logs[i].fetched()), names2(vol.holds(t, ctx)),
+			float64(st.Used)/mib, float64(st.Cache)/mib, float64(st.CacheBudget)/mib)
 		for _, r := range logs[i].all() {
 			if len(r.Fetched)+len(r.Dropped)+len(r.Resumed)+len(r.Demoted) > 0 || r.Message != "" {
-				t.Logf("  %6.2f s: fetched %v dropped %v resumed %v demoted %v %q", r.At.Sub(began).Seconds(),
-					names2(r.Fetched), names2(r.Dropped), names2(r.Resumed), names2(r.Demoted), r.Message)
+				t.Logf("  %6.2f s: fetched %v dropped %v (swap %v) resumed %v demoted %v %q", r.At.Sub(began).Seconds(),
+					names2(r.Fetched), names2(r.Dropped), r.Swapped, names2(r.Resumed), names2(r.Demoted), r.Message)
 			}
 		}
 		for _, f := range logs[i].fetched() {

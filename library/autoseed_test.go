@@ -500,7 +500,7 @@ func TestAutoSeedOneSwapPerKeepTime(t *testing.T) {
 	}
 	// Both kept past the keep time; two candidates ten times better.
 	rep := step(2*time.Hour, map[cid.Cid]float64{new1: 20, new2: 20})
-	if len(rep.Dropped) != 1 || len(rep.Fetched) != 1 {
+	if len(rep.Dropped) != 1 || len(rep.Fetched) != 1 || !rep.Swapped {
 		t.Fatalf("first swap: %+v, want one video replaced", rep)
 	}
 	for _, d := range []time.Duration{time.Minute, 30 * time.Minute, 28 * time.Minute} {
@@ -509,7 +509,7 @@ func TestAutoSeedOneSwapPerKeepTime(t *testing.T) {
 		}
 	}
 	rep = step(time.Minute, nil)
-	if len(rep.Dropped) != 1 || len(rep.Fetched) != 1 {
+	if len(rep.Dropped) != 1 || len(rep.Fetched) != 1 || !rep.Swapped {
 		t.Fatalf("an hour after the first swap: %+v, want the second", rep)
 	}
 	if !r.seeded(new1) || !r.seeded(new2) || r.seeded(old1) || r.seeded(old2) {
@@ -553,7 +553,7 @@ func TestAutoSeedRespectsQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep = r.round(a)
-	if !cidsEqual(rep.Dropped, []cid.Cid{r.videos[2], r.videos[1]}) || len(rep.Fetched) != 0 {
+	if !cidsEqual(rep.Dropped, []cid.Cid{r.videos[2], r.videos[1]}) || len(rep.Fetched) != 0 || rep.Swapped {
 		t.Fatalf("after the quota shrank: %+v, want videos 2 then 1 dropped", rep)
 	}
 	if !r.seeded(r.videos[0]) || r.seeded(r.videos[1]) || r.seeded(r.videos[2]) {
