@@ -289,6 +289,22 @@ func (r *seedRig) round(a *library.AutoSeeder) library.RoundReport {
 	return rep
 }
 
+// burst moves the clock by d, lets gossip bring one announcement period
+// of demand (in viewings) and runs a round; the announcements then expire,
+// so the scores are the sums of the bursts.
+func (r *seedRig) burst(a *library.AutoSeeder, d time.Duration, viewings map[cid.Cid]float64) library.RoundReport {
+	r.t.Helper()
+	r.clock.Advance(d)
+	for c, v := range viewings {
+		r.src.hear(c, v, r.clock.Now())
+	}
+	rep := r.round(a)
+	r.src.mu.Lock()
+	clear(r.src.heard)
+	r.src.mu.Unlock()
+	return rep
+}
+
 // seeded reports whether the volunteer auto-seeds c: marked in the
 // catalog, pinned, and all its bytes local.
 func (r *seedRig) seeded(c cid.Cid) bool {
@@ -417,20 +433,10 @@ func TestAutoSeedSwapHysteresisAndMinKeep(t *testing.T) {
 	r.budgetFor(1.5)
 	a := r.engine(library.WithMinKeep(time.Hour), library.WithHysteresis(1.5))
 
-	// Each step moves the clock, lets gossip bring one announcement period
-	// of demand (in viewings) and runs a round; the announcements then
-	// expire, so the scores are the sums of the bursts.
 	var swaps []time.Time
 	step := func(d time.Duration, viewings map[cid.Cid]float64) library.RoundReport {
 		t.Helper()
-		r.clock.Advance(d)
-		for c, v := range viewings {
-			r.src.hear(c, v, r.clock.Now())
-		}
-		rep := r.round(a)
-		r.src.mu.Lock()
-		clear(r.src.heard)
-		r.src.mu.Unlock()
+		rep := r.burst(a, d, viewings)
 		if len(rep.Dropped) > 0 {
 			swaps = append(swaps, r.clock.Now())
 		}
@@ -485,15 +491,7 @@ func TestAutoSeedOneSwapPerKeepTime(t *testing.T) {
 	a := r.engine(library.WithMinKeep(time.Hour))
 	step := func(d time.Duration, viewings map[cid.Cid]float64) library.RoundReport {
 		t.Helper()
-		r.clock.Advance(d)
-		for c, v := range viewings {
-			r.src.hear(c, v, r.clock.Now())
-		}
-		rep := r.round(a)
-		r.src.mu.Lock()
-		clear(r.src.heard)
-		r.src.mu.Unlock()
-		return rep
+		return r.burst(a, d, viewings)
 	}
 	if rep := step(0, map[cid.Cid]float64{old1: 2, old2: 2}); len(rep.Fetched) != 2 {
 		t.Fatalf("fetched %v, want both", rep.Fetched)
