@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
 	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
@@ -51,6 +52,15 @@ func (c *cli) openApp(open string) error {
 		return errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close(), n.Close())
 	}
 	services.seeder = seeder
+	// The saved choices apply before the engine's first round and the
+	// node's start; the window's settings watch keeps them current.
+	choice := choiceFrom(settings.Defaults())
+	if c.saved != nil {
+		choice = choiceFrom(*c.saved)
+	}
+	services.gate = newSeedingGate(n, seeder, library.SystemClock{}, c.log)
+	services.gate.Set(choice)
+	b.gate = services.gate
 	keepCtx, stopKeeping := context.WithCancel(ctx)
 	keeping := make(chan struct{})
 	go func() {
@@ -83,6 +93,7 @@ func (c *cli) openApp(open string) error {
 	// runGUI returns only after start has returned, so ctl is settled, and
 	// after the views stopped, so the catalog can close.
 	guiErr := runGUI(ctx, deps, start, open)
+	services.gate.Close()
 	var ctlErr error
 	if ctl != nil {
 		ctlErr = ctl.Close()

@@ -88,6 +88,12 @@ type globalFlags struct {
 	private bool
 	// autoSeed runs the auto-seeding engine (daemon --auto-seed).
 	autoSeed bool
+	// downloadLimit caps what seeding fetches, in bytes/s; 0 is no cap
+	// (daemon --download-limit; the app's seeding gate applies Settings').
+	downloadLimit int64
+	// seedHours is when the daemon seeds (--seed-hours); the zero value
+	// is always.
+	seedHours library.SeedHours
 }
 
 // defaultGateways are public trustless gateways for the fallback, the same
@@ -144,6 +150,7 @@ func (g *globalFlags) nodeConfig() (node.Config, error) {
 	}
 	cfg.Peers = peers
 	cfg.UploadLimit = g.uploadLimit
+	cfg.DownloadLimit = g.downloadLimit
 	cfg.Private = g.private
 	switch {
 	case !g.gatewaysGiven:
@@ -631,7 +638,7 @@ func (c *cli) idCommand() *cobra.Command {
 }
 
 func (c *cli) daemonCommand() *cobra.Command {
-	var uploadLimit, quota string
+	var uploadLimit, downloadLimit, quota, seedHours string
 	cmd := &cobra.Command{
 		Use:   "daemon",
 		Short: "Run the node headless until SIGINT or SIGTERM",
@@ -644,6 +651,18 @@ func (c *cli) daemonCommand() *cobra.Command {
 				}
 				c.g.uploadLimit = n
 			}
+			if downloadLimit != "" {
+				n, err := parseRate(downloadLimit)
+				if err != nil {
+					return usagef("--download-limit: %w", err)
+				}
+				c.g.downloadLimit = n
+			}
+			hours, err := library.ParseSeedHours(seedHours)
+			if err != nil {
+				return usagef("--seed-hours: %w", err)
+			}
+			c.g.seedHours = hours
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if quota != "" {
@@ -668,6 +687,8 @@ func (c *cli) daemonCommand() *cobra.Command {
 	cmd.Flags().BoolVar(&c.g.autoSeed, "auto-seed", false, "fetch, pin and provide the most wanted under-replicated videos within the quota")
 	cmd.Flags().StringVar(&quota, "quota", "", "storage quota for cached videos, e.g. 50GB (default: the app's setting, else 10 GiB); own uploads and pins count first")
 	cmd.Flags().StringVar(&uploadLimit, "upload-limit", "", "cap what the node serves to peers, e.g. 10Mbit or 2MB/s (default: no cap); own downloads are never capped")
+	cmd.Flags().StringVar(&downloadLimit, "download-limit", "", "cap what auto-seeding fetches, e.g. 20Mbit or 2MB/s (default: no cap); own playback and commands are never capped")
+	cmd.Flags().StringVar(&seedHours, "seed-hours", "", "seed only within these local hours each day, e.g. 23:00-07:00 (default: always); outside them uploads stop and auto-seeding pauses")
 	return cmd
 }
 
@@ -752,8 +773,7 @@ func (c *cli) runApp(cmd *cobra.Command, args []string) error {
 				c.g.gateways = ""
 			}
 		}
-		c.g.uploadLimit = uploadLimitFor(*st)
-		c.g.autoSeed = autoSeedFor(*st)
+		c.g.autoSeed = st.AutoSeed
 	}
 	return c.openApp(open)
 }

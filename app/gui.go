@@ -123,11 +123,11 @@ func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windo
 	life, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := newShell(life, a, deps)
-	// The quota and upload cap set on the Seeding page apply at once.
+	// The quota, caps, pause and hours set on the Seeding page apply at
+	// once.
 	stopWatch := deps.settings.Watch(func(st settings.Settings) {
-		deps.services.b.n.SetUploadLimit(uploadLimitFor(st))
-		if a := deps.services.seeder; a != nil {
-			a.SetEnabled(autoSeedFor(st))
+		if g := deps.services.gate; g != nil {
+			g.Set(choiceFrom(st))
 		}
 		if k := deps.services.keeper; k != nil && k.Quota() != st.Quota {
 			if _, err := k.SetQuota(life, st.Quota); err != nil {
@@ -202,6 +202,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 		playerview.WithLogger(deps.log))
 	s.library = libraryview.New(ctx, deps.catalog, deps.services,
 		libraryview.OnPlay(func(v library.Video) { s.play(link.Target{Cid: v.Cid}) }),
+		libraryview.WithProviders(deps.services),
 		libraryview.WithLogger(deps.log))
 	s.uploads = uploadview.New(ctx, deps.uploader,
 		uploadview.WithWindow(w),
@@ -510,21 +511,3 @@ func (f fullScreener) SetFullScreen(on bool) {
 	}
 	s.win.SetFullScreen(on)
 }
-
-// pausedUploadLimit is the upload cap while seeding is paused: a block
-// would take days, so nothing of substance goes out and peers' requests
-// time out and go elsewhere, while the node stays connected.
-const pausedUploadLimit = 1
-
-// uploadLimitFor is the upload cap the settings ask for, in bytes/s.
-func uploadLimitFor(st settings.Settings) int64 {
-	if st.SeedingPaused {
-		return pausedUploadLimit
-	}
-	return st.UploadCap
-}
-
-// autoSeedFor says whether the auto-seeding engine should run: the user
-// opted in and seeding is not paused (private mode is the engine's own
-// switch, set at start).
-func autoSeedFor(st settings.Settings) bool { return st.AutoSeed && !st.SeedingPaused }

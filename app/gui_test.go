@@ -18,7 +18,6 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 )
 
 // fakeStatus stands in for the node: this test is about what the labels say,
@@ -283,36 +282,5 @@ func TestFooterShowsPrivateMode(t *testing.T) {
 	}
 	if got := (&shell{deps: guiDeps{private: true}}).footerText(online); !strings.Contains(got, "Private mode: no gateways, no announcements") {
 		t.Errorf("private footer %q does not say so", got)
-	}
-}
-
-func TestUploadLimitFollowsPause(t *testing.T) {
-	st := settings.Defaults()
-	st.UploadCap = 5 << 20
-	if got := uploadLimitFor(st); got != 5<<20 {
-		t.Errorf("cap %d, want the setting's 5 MiB/s", got)
-	}
-	st.SeedingPaused = true
-	if got := uploadLimitFor(st); got != pausedUploadLimit {
-		t.Errorf("paused: cap %d, want %d", got, pausedUploadLimit)
-	}
-	st.SeedingPaused, st.UploadCap = false, 0
-	if got := uploadLimitFor(st); got != 0 {
-		t.Errorf("no cap: %d, want 0 (unlimited)", got)
-	}
-}
-
-func TestAutoSeedNeedsOptInAndNoPause(t *testing.T) {
-	st := settings.Defaults()
-	if autoSeedFor(st) {
-		t.Error("auto-seeding on by default")
-	}
-	st.AutoSeed = true
-	if !autoSeedFor(st) {
-		t.Error("opted in, yet off")
-	}
-	st.SeedingPaused = true
-	if autoSeedFor(st) {
-		t.Error("paused, yet auto-seeding")
 	}
 }

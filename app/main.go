@@ -4,7 +4,12 @@
 // and, through the control API, while the app or a daemon holds the repo.
 package main
 
-import "os"
+import (
+	"os"
+
+	// Before Fyne initialises: see the package doc.
+	_ "github.com/ipfs-tube/ipfs-tube/app/internal/cleanlocale"
+)
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))

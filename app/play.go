@@ -76,19 +76,12 @@ func (c *cli) play(arg string, o playOptions) error {
 	}
 
 	s := newPlaySession(time.Now())
-	url := arg
-	if b != nil {
-		if url, err = c.stream(ctx, b, t); err != nil {
-			return err
-		}
-	}
-	s.stats.URL = url
-
 	var surface *videoSurface
 	if !o.headless {
 		surface = newVideoSurface()
 	}
-	p, err := playback.New(ctx,
+	// The player starts while the node finds the video, not after.
+	starting := playback.Start(ctx,
 		playback.WithAudio(!o.headless),
 		playback.WithLogger(c.log),
 		playback.WithStatusFunc(s.status),
@@ -98,6 +91,15 @@ func (c *cli) play(arg string, o playOptions) error {
 				surface.show(f)
 			}
 		}))
+	url := arg
+	if b != nil {
+		if url, err = c.stream(ctx, b, t); err != nil {
+			starting.Discard()
+			return err
+		}
+	}
+	s.setURL(url)
+	p, err := starting.Wait()
 	if err != nil {
 		return err
 	}
@@ -197,6 +199,13 @@ func (s *playSession) frame(f playback.Frame) {
 	}
 	s.mu.Unlock()
 	s.signal()
+}
+
+// setURL records what the player plays, for the stats line.
+func (s *playSession) setURL(url string) {
+	s.mu.Lock()
+	s.stats.URL = url
+	s.mu.Unlock()
 }
 
 func (s *playSession) status(st playback.Status) {

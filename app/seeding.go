@@ -22,18 +22,28 @@ import (
 // seedingReport is what `ipfs-tube seeding` shows: the quota's state and
 // every video kept on this machine, with why.
 type seedingReport struct {
-	Quota        int64          `json:"quota"`
-	Used         int64          `json:"used"`
-	Kept         int64          `json:"kept"`
-	Cache        int64          `json:"cache"`
-	CacheBudget  int64          `json:"cache_budget"`
-	Free         int64          `json:"free"`
-	Floor        int64          `json:"floor"`
-	OverQuota    bool           `json:"over_quota"`
-	FloorReached bool           `json:"floor_reached"`
-	Message      string         `json:"message,omitempty"`
-	UploadLimit  int64          `json:"upload_limit"`
-	Uploaded     int64          `json:"uploaded"`
+	Quota        int64  `json:"quota"`
+	Used         int64  `json:"used"`
+	Kept         int64  `json:"kept"`
+	Cache        int64  `json:"cache"`
+	CacheBudget  int64  `json:"cache_budget"`
+	Free         int64  `json:"free"`
+	Floor        int64  `json:"floor"`
+	OverQuota    bool   `json:"over_quota"`
+	FloorReached bool   `json:"floor_reached"`
+	Message      string `json:"message,omitempty"`
+	UploadLimit  int64  `json:"upload_limit"`
+	Uploaded     int64  `json:"uploaded"`
+	// DownloadLimit caps what seeding fetches (0: none); FetchedForSeeding
+	// is what it fetched since the node started.
+	DownloadLimit     int64 `json:"download_limit"`
+	FetchedForSeeding int64 `json:"fetched_for_seeding"`
+	// SeedHours is when the node seeds ("always", or "23:00-07:00");
+	// Paused says seeding is paused now, OutsideHours that the hours are
+	// why (a one-off command knows neither and reports not paused).
+	SeedHours    string         `json:"seed_hours"`
+	Paused       bool           `json:"paused"`
+	OutsideHours bool           `json:"outside_hours"`
 	Videos       []seedingVideo `json:"videos"`
 }
 
@@ -73,12 +83,9 @@ func (c *cli) seedingCommand() *cobra.Command {
 					enc.SetIndent("", "  ")
 					return enc.Encode(rep)
 				}
-				limit := "none"
-				if rep.UploadLimit > 0 {
-					limit = ui.Rate(float64(rep.UploadLimit))
-				}
-				fmt.Fprintf(c.stdout, "Quota %s: %s used (%s kept for own uploads and pins, %s cache, %s free on disk); upload limit %s\n",
-					ui.Bytes(rep.Quota), ui.Bytes(rep.Used), ui.Bytes(rep.Kept), ui.Bytes(rep.Cache), ui.Bytes(rep.Free), limit)
+				fmt.Fprintf(c.stdout, "Quota %s: %s used (%s kept for own uploads and pins, %s cache, %s free on disk)\n",
+					ui.Bytes(rep.Quota), ui.Bytes(rep.Used), ui.Bytes(rep.Kept), ui.Bytes(rep.Cache), ui.Bytes(rep.Free))
+				fmt.Fprintln(c.stdout, seedingLimitsLine(rep))
 				if rep.Message != "" {
 					fmt.Fprintln(c.stdout, rep.Message)
 				}
@@ -98,6 +105,29 @@ func (c *cli) seedingCommand() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// seedingLimitsLine says the caps, the hours and whether seeding runs, in
+// one line: "Upload limit 2.0 MiB/s, seeding hours 23:00-07:00; seeding
+// downloads unlimited, 1.0 GiB fetched for seeding", or "Seeding paused:
+// outside the seeding hours 23:00-07:00; …".
+func seedingLimitsLine(rep seedingReport) string {
+	rate := func(r int64) string {
+		if r <= 0 {
+			return "unlimited"
+		}
+		return ui.Rate(float64(r))
+	}
+	upload := "Upload limit " + rate(rep.UploadLimit)
+	switch {
+	case rep.OutsideHours:
+		upload = "Seeding paused: outside the seeding hours " + rep.SeedHours
+	case rep.Paused:
+		upload = "Seeding paused"
+	case rep.SeedHours != "always":
+		upload += ", seeding hours " + rep.SeedHours
+	}
+	return fmt.Sprintf("%s; seeding downloads %s, %s fetched for seeding", upload, rate(rep.DownloadLimit), ui.Bytes(rep.FetchedForSeeding))
 }
 
 // Seeding reports the quota and the kept videos. A backend that holds no
@@ -123,13 +153,24 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 	}
 	rep := seedingReport{Quota: st.Quota, Used: st.Used, Kept: st.Kept, Cache: st.Cache, CacheBudget: st.CacheBudget,
 		Free: st.Free, Floor: st.Floor, OverQuota: st.OverQuota, FloorReached: st.FloorReached, Message: st.Message,
-		UploadLimit: b.n.UploadLimit(), Uploaded: b.n.BytesUploaded(), Videos: []seedingVideo{}}
+		UploadLimit: b.n.UploadLimit(), Uploaded: b.n.BytesUploaded(), DownloadLimit: b.n.DownloadLimit(),
+		FetchedForSeeding: b.n.BytesFetchedForSeeding(), SeedHours: "always", Videos: []seedingVideo{}}
+	if b.gate != nil {
+		rep.SeedHours = b.gate.Hours().String()
+		rep.Paused, rep.OutsideHours = b.gate.Paused()
+	}
 	page, err := cat.List(ctx, library.ListOptions{Sort: library.SortRecentlyAdded})
 	if err != nil {
 		return rep, fmt.Errorf("seeding: %w", err)
 	}
 	demand := b.n.Demand()
+	// A published video's directory is pinned with it: its pin is the
+	// video's, not one of its own.
+	listed := map[string]bool{}
 	for _, v := range page.Videos {
+		if v.Dir.Defined() {
+			listed[v.Dir.String()] = true
+		}
 		reason := ""
 		switch {
 		case v.Kept&library.OwnUpload != 0:
@@ -148,7 +189,6 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 	}
 	// Pins the catalog does not know (made with `ipfs-tube add` or `pin
 	// add`) are kept for others too.
-	listed := map[string]bool{}
 	for _, v := range rep.Videos {
 		listed[v.Cid] = true
 	}
@@ -211,13 +251,19 @@ func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error,
 	}
 	b.cat, b.keeper = cat, keeper
 	var seeder *library.AutoSeeder
+	var engine autoSeeding // stays a nil interface without an engine
 	if c.g.autoSeed {
 		seeder, err = library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: b.n}},
 			library.WithSeeding(true), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close())
 		}
+		engine = seeder
 	}
+	// Before the engine's first round: outside the hours it starts paused.
+	b.gate = newSeedingGate(b.n, engine, library.SystemClock{}, c.log)
+	b.gate.Set(seedingChoice{uploadCap: c.g.uploadLimit, downloadCap: c.g.downloadLimit,
+		autoSeed: c.g.autoSeed, hours: c.g.seedHours})
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -235,6 +281,7 @@ func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error,
 	return func() error {
 		cancel()
 		wg.Wait()
+		b.gate.Close()
 		return cat.Close()
 	}, nil
 }

@@ -43,13 +43,16 @@ type guiServices struct {
 	// do not need it. playing is the streaming video's reservation.
 	keeper  *library.Keeper
 	playing playReservation
-	// seeder is the auto-seeding engine; nil in tests that do not need it.
+	// seeder is the auto-seeding engine, and gate applies the seeding
+	// settings to it and to the node; nil in tests that do not need them.
 	seeder *library.AutoSeeder
+	gate   *seedingGate
 }
 
 var (
 	_ playerview.Source           = (*guiServices)(nil)
 	_ libraryview.Actions         = (*guiServices)(nil)
+	_ libraryview.Providers       = (*guiServices)(nil)
 	_ seedview.Source             = (*guiServices)(nil)
 	_ settingsview.GatewayRanking = (*guiServices)(nil)
 )
@@ -201,6 +204,15 @@ func (s *guiServices) Stats(ctx context.Context) (playerview.Stats, error) {
 // Poster reads a poster image, bounded in size.
 func (s *guiServices) Poster(ctx context.Context, poster cid.Cid) ([]byte, error) {
 	return s.b.n.ReadAll(ctx, poster, maxPosterBytes)
+}
+
+// CountProviders counts the other nodes the DHT knows for a video (the
+// library's badge on own uploads), once the node is online.
+func (s *guiServices) CountProviders(ctx context.Context, c cid.Cid, max int) (int, error) {
+	if err := s.waitStarted(ctx); err != nil {
+		return 0, err
+	}
+	return s.b.n.CountProviders(ctx, c, max)
 }
 
 // Pin keeps the whole video (and its directory, so a shared link keeps

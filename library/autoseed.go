@@ -86,6 +86,7 @@ type AutoSeedOption func(*seedConfig)
 
 type seedConfig struct {
 	enabled, private bool
+	paused           bool
 	interval         time.Duration
 	halfLife         time.Duration
 	minKeep          time.Duration
@@ -104,6 +105,10 @@ type seedConfig struct {
 // than calling SetEnabled after Run: a round run while off demotes what
 // earlier sessions auto-seeded to cache.
 func WithSeeding(on bool) AutoSeedOption { return func(c *seedConfig) { c.enabled = on } }
+
+// WithSeedingPaused starts paused (see SetPaused): the app starts so
+// when seeding is paused or outside the seeding hours.
+func WithSeedingPaused(on bool) AutoSeedOption { return func(c *seedConfig) { c.paused = on } }
 
 // WithPrivate starts in private mode (see SetPrivate).
 func WithPrivate(on bool) AutoSeedOption { return func(c *seedConfig) { c.private = on } }
@@ -230,7 +235,10 @@ type RoundReport struct {
 //
 // Own uploads and user pins are never touched. With auto-seeding off or in
 // private mode, auto-seeded videos are demoted to cache: unpinned but left
-// on disk and served until the Keeper needs the room.
+// on disk and served until the Keeper needs the room. Paused (SetPaused:
+// the Pause button, or outside the seeding hours), they stay pinned and
+// rounds fetch, drop and announce nothing; a fetch under way stops and is
+// finished after resuming.
 //
 // # State
 //
@@ -250,6 +258,12 @@ type AutoSeeder struct {
 
 	enabled, private atomic.Bool
 	kick             chan struct{}
+
+	// paused is set under fetchMu, which also guards stopFetch: the
+	// cancel of the fetch under way, so pausing cuts it short.
+	paused    atomic.Bool
+	fetchMu   sync.Mutex
+	stopFetch context.CancelFunc
 
 	roundMu sync.Mutex // one round at a time; guards the fields below
 	pop     map[cid.Cid]*popularity
@@ -324,6 +338,7 @@ func NewAutoSeeder(ctx context.Context, cat *Catalog, keeper *Keeper, node SeedN
 	}
 	a.enabled.Store(cfg.enabled)
 	a.private.Store(cfg.private)
+	a.paused.Store(cfg.paused)
 	return a, nil
 }
 
@@ -354,6 +369,51 @@ func (a *AutoSeeder) SetPrivate(on bool) {
 
 // Private reports whether private mode is on.
 func (a *AutoSeeder) Private() bool { return a.private.Load() }
+
+// SetPaused pauses or resumes auto-seeding (the Pause button, or outside
+// the seeding hours). Paused, a fetch under way stops at once, its video
+// still marked auto-seeded so that the first round after resuming
+// finishes it (fetching only what is missing); rounds keep scoring but
+// fetch, drop, look up and announce nothing; what is auto-seeded stays
+// pinned (unlike SetEnabled(false), which hands it to the cache), so a
+// nightly schedule does not refetch every evening what it let go every
+// morning.
+func (a *AutoSeeder) SetPaused(on bool) {
+	a.fetchMu.Lock()
+	changed := a.paused.Swap(on) != on
+	if on && a.stopFetch != nil {
+		a.stopFetch()
+	}
+	a.fetchMu.Unlock()
+	if changed {
+		a.log.Info("auto-seeding", "paused", on)
+		a.poke()
+	}
+}
+
+// Paused reports whether auto-seeding is paused.
+func (a *AutoSeeder) Paused() bool { return a.paused.Load() }
+
+// fetchContext is ctx bounded by the fetch timeout and cut short by
+// SetPaused(true); done must be called when the fetch ends.
+func (a *AutoSeeder) fetchContext(ctx context.Context) (fctx context.Context, done func()) {
+	fctx, cancel := context.WithTimeout(ctx, a.cfg.fetchTimeout)
+	a.fetchMu.Lock()
+	defer a.fetchMu.Unlock()
+	if a.paused.Load() {
+		cancel()
+	}
+	a.stopFetch = cancel
+	return fctx, func() {
+		a.fetchMu.Lock()
+		a.stopFetch = nil
+		a.fetchMu.Unlock()
+		cancel()
+	}
+}
+
+// errSeedingPaused ends a round's fetching when SetPaused cut it short.
+var errSeedingPaused = errors.New("auto-seeding paused")
 
 func (a *AutoSeeder) poke() {
 	select {
@@ -403,7 +463,7 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 	a.roundMu.Lock()
 	defer a.roundMu.Unlock()
 	now := a.cfg.now()
-	enabled, private := a.enabled.Load(), a.private.Load()
+	enabled, private, paused := a.enabled.Load(), a.private.Load(), a.paused.Load()
 	rep := RoundReport{At: now}
 
 	page, err := a.cat.List(ctx, ListOptions{})
@@ -419,8 +479,9 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 	a.indexLocal(ctx, videos)
 
 	scores := a.scoreAll(videos, heard)
-	if !private {
-		// Lookups go out to the network, which private mode withholds.
+	if !private && !paused {
+		// Lookups go out to the network, which private mode withholds;
+		// paused, nothing will be fetched that they would choose.
 		if a.lookUp(ctx, now, scores) {
 			scores = a.scoreAll(videos, heard)
 		}
@@ -434,6 +495,8 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 	case !enabled:
 		rep.Message = "Auto-seeding is off."
 		rep.Demoted = a.demoteAll(ctx, videos)
+	case paused:
+		rep.Message = pausedMessage
 	default:
 		err = a.seed(ctx, now, videos, scores, &rep)
 	}
@@ -446,8 +509,9 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 			scores = a.scoreAll(videos, heard)
 		}
 	}
-	if !private && ctx.Err() == nil {
+	if !private && !a.paused.Load() && ctx.Err() == nil {
 		// After seeding, so what was just fetched is announced at once.
+		// Paused, the node serves nothing, so it claims nothing.
 		rep.Announced = a.announce(ctx, now, videos, demand)
 	}
 	a.publish(scores, rep)
@@ -848,6 +912,10 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 			rep.Demoted = append(rep.Demoted, v.Cid)
 			return nil
 		}
+		if errors.Is(err, errSeedingPaused) {
+			rep.Message = pausedMessage
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -936,6 +1004,10 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		ok, err := a.fetchReserved(ctx, now, cand.Cid, cand, release, false)
 		if errors.Is(err, ErrDiskFull) {
 			rep.Message = diskFullMessage
+			return nil
+		}
+		if errors.Is(err, errSeedingPaused) {
+			rep.Message = pausedMessage
 			return nil
 		}
 		if err != nil {
@@ -1074,13 +1146,18 @@ func (a *AutoSeeder) fetchReserved(ctx context.Context, now time.Time, c cid.Cid
 		return false, err
 	}
 	start := time.Now()
-	fctx, cancel := context.WithTimeout(ctx, a.cfg.fetchTimeout)
+	fctx, done := a.fetchContext(ctx)
 	err = a.node.Pin(fctx, c)
-	cancel()
+	done()
 	if err != nil {
 		if ctx.Err() != nil {
 			// Shutting down: the mark stays and the next start resumes.
 			return false, ctx.Err()
+		}
+		if a.paused.Load() {
+			// The mark stays: the first round after resuming finishes it.
+			a.log.Info("auto-seeding fetch paused", "cid", c)
+			return false, errSeedingPaused
 		}
 		a.log.Warn("auto-seeding fetch failed", "cid", c, "err", err)
 		a.failed[c] = now.Add(10 * a.cfg.interval)
@@ -1109,6 +1186,9 @@ func (a *AutoSeeder) fetchReserved(ctx context.Context, now time.Time, c cid.Cid
 
 // diskFullMessage is the round's message when the disk stops fetches.
 const diskFullMessage = "The disk is almost full, so nothing new is auto-seeded; videos already here are still shared."
+
+// pausedMessage is the round's message while auto-seeding is paused.
+const pausedMessage = "Auto-seeding is paused."
 
 // errUserKeeps stops a fetch for a video the user pinned or uploaded
 // meanwhile: it is kept already.

@@ -46,7 +46,7 @@ func newSeedNode(n *node.Node) *seedNode {
 
 func (s *seedNode) store() nodelib.Store { return nodelib.Store{N: s.n} }
 func (s *seedNode) Pin(ctx context.Context, c cid.Cid) error {
-	return nodelib.Seed{Store: s.store()}.Pin(ctx, c)
+	return nodelib.Seed{Store: s.store()}.Pin(ctx, c) // the app's adapter: download cap, disk full
 }
 func (s *seedNode) Unpin(ctx context.Context, c cid.Cid) error { return s.n.Unpin(ctx, c) }
 func (s *seedNode) IsPinned(ctx context.Context, c cid.Cid) (bool, error) {

@@ -111,4 +111,17 @@
 // that no block write crosses, for when something else fills the disk
 // during a fetch: the store reports ErrDiskFull through Evict and the
 // auto-seeding engine's fetches, and the round says the disk is full.
+//
+// # Seeding hours
+//
+// SeedHours is a daily window ("23:00-07:00", local wall-clock time,
+// start included, end excluded, past midnight when the end comes first;
+// the zero value is always) within which the node seeds. WatchSeedHours
+// tells the app when the window opens and closes, from an injectable
+// Clock; outside it the app pauses seeding as the Pause button does: the
+// node's upload cap drops to 1 B/s and AutoSeeder.SetPaused(true) stops
+// fetching (a fetch under way stops and is finished after resuming) while
+// what is auto-seeded stays pinned. The AutoSeeder's fetches go through
+// the node's download cap (node.PinForSeeding), which the user's own
+// playback never meets.
 package library

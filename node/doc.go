@@ -80,6 +80,21 @@
 // others. With very many peers under a low cap, answers queue behind the
 // blocks already committed (seconds, at most a few blocks per peer).
 //
+// # Download cap for seeding fetches
+//
+// Config.DownloadLimit (or SetDownloadLimit) caps what the node fetches
+// for seeding, not for the user: Pin with PinForSeeding and Open with
+// OpenForSeeding go through a second block service whose exchange (the
+// same bitswap and gateways) first takes tokens from a bucket of the same
+// kind as the upload cap's. A request pays for a whole 1 MiB leaf before it
+// is sent and settles the difference when the block arrives, so nothing
+// is asked for before it is paid; local blocks cost nothing, so resuming a
+// fetch pays only for what is missing. A seeding pin asks for at most 8
+// blocks at once (boxo's FetchGraph default is 32). Everything else (the
+// streaming gateway, cat, get, a user's Pin) uses the uncapped block
+// service and never waits. BytesFetchedForSeeding counts what seeding
+// fetched.
+//
 // # Seeding announcements
 //
 // Nodes tell each other which videos they serve, and how much demand they

@@ -82,21 +82,24 @@ func (h *hybridExchange) NotifyNewBlocks(ctx context.Context, blks ...blocks.Blo
 func (h *hybridExchange) Close() error { return h.peers.Close() }
 
 func (h *hybridExchange) NewSession(ctx context.Context) exchange.Fetcher {
-	return &hybridSession{h: h, peers: h.peers.NewSession(ctx)}
+	return &wrappedSession{inner: h.peers.NewSession(ctx), get: h.race, getMany: h.getBlocks}
 }
 
-// hybridSession races a bitswap session against the gateways.
-type hybridSession struct {
-	h     *hybridExchange
-	peers exchange.Fetcher
+// wrappedSession is a session of an exchange that wraps another (the
+// hybrid one over bitswap, the seeding one over the hybrid): its fetches
+// are the wrapper's own, run against a session of the exchange beneath.
+type wrappedSession struct {
+	inner   exchange.Fetcher
+	get     func(context.Context, cid.Cid, exchange.Fetcher) (blocks.Block, error)
+	getMany func(context.Context, []cid.Cid, exchange.Fetcher) (<-chan blocks.Block, error)
 }
 
-func (s *hybridSession) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
-	return s.h.race(ctx, c, s.peers)
+func (s *wrappedSession) GetBlock(ctx context.Context, c cid.Cid) (blocks.Block, error) {
+	return s.get(ctx, c, s.inner)
 }
 
-func (s *hybridSession) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.Block, error) {
-	return s.h.getBlocks(ctx, cids, s.peers)
+func (s *wrappedSession) GetBlocks(ctx context.Context, cids []cid.Cid) (<-chan blocks.Block, error) {
+	return s.getMany(ctx, cids, s.inner)
 }
 
 // getBlocks races each block on its own, a bounded number at a time, and

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 
@@ -36,6 +37,14 @@ type pageTrimmer struct {
 }
 
 func newPageTrimmer(dir string, log *slog.Logger) *pageTrimmer {
+	// /proc/self/maps names files by their absolute, resolved path: a
+	// relative repo (--repo ./r) matched nothing, so nothing was trimmed.
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
 	t := &pageTrimmer{dir: dir, log: log, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	go t.run()
 	return t

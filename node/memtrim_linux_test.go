@@ -32,11 +32,20 @@ func residentFileBytes(t *testing.T) int64 {
 
 // Writing and reading blocks must not leave the datastore's mapped pages
 // resident: before the trimmer, importing 256 MiB grew RssFile by ~256 MiB.
+// A repo named by a relative path (--repo ./r) used to escape the trimmer:
+// /proc/self/maps lists absolute paths.
 func TestBlockTrafficKeepsMappedPagesTrimmed(t *testing.T) {
+	t.Run("absolute", func(t *testing.T) { checkTrafficTrimmed(t, newTestNode(t)) })
+	t.Run("relative", func(t *testing.T) {
+		t.Chdir(t.TempDir())
+		checkTrafficTrimmed(t, startNode(t, Config{Repo: "repo", Isolated: true}))
+	})
+}
+
+func checkTrafficTrimmed(t *testing.T, n *Node) {
 	const size = 256 << 20
 	const allowed = 96 << 20
 	ctx := context.Background()
-	n := newTestNode(t)
 
 	before := residentFileBytes(t)
 	res, err := n.Import(ctx, newRandomReader(7, size))

@@ -67,6 +67,11 @@ type Config struct {
 	// UploadLimit caps what the node serves to others, in bytes per
 	// second; 0 means unlimited. SetUploadLimit changes it at run time.
 	UploadLimit int64
+	// DownloadLimit caps what the node fetches for seeding (Pin with
+	// PinForSeeding, Open with OpenForSeeding), in bytes per second; 0
+	// means unlimited. The user's own fetches never wait on it.
+	// SetDownloadLimit changes it at run time.
+	DownloadLimit int64
 	// Private keeps what the user watches to themself: the node publishes
 	// no announcements on the seeding topic (see Announce).
 	Private bool
@@ -101,7 +106,11 @@ type Node struct {
 	blockstore blockstore.Blockstore
 	gcLocker   blockstore.GCLocker
 	pinner     pin.Pinner
-	uploads    uploadCap // what bitswap and the trustless handler serve
+	uploads    rateCap // what bitswap and the trustless handler serve
+	// downloads caps what seeding fetches (see SetDownloadLimit);
+	// seedFetched counts what they fetched.
+	downloads   rateCap
+	seedFetched atomic.Int64
 	// announceLimits bound our announcements and what we take from peers.
 	announceLimits AnnounceLimits
 
@@ -134,6 +143,9 @@ type online struct {
 	mdns     mdns.Service
 	bserv    blockservice.BlockService
 	dag      ipld.DAGService
+	// seedDAG fetches through the download cap (seeding fetches only).
+	seedServ blockservice.BlockService
+	seedDAG  ipld.DAGService
 	gossip   *gossip        // announcements on the seeding topic
 	demand   *demandTracker // bitswap's tracer: the server's demand per video
 }
@@ -277,6 +289,8 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 	on.exchange = newHybridExchange(on.bitswap, fallback, func() int { return len(h.Network().Peers()) })
 	on.bserv = blockservice.New(n.blockstore, on.exchange)
 	on.dag = merkledag.NewDAGService(on.bserv)
+	on.seedServ = blockservice.New(n.blockstore, newSeedingExchange(on.exchange, n.downloadBucket(), &n.seedFetched))
+	on.seedDAG = merkledag.NewDAGService(on.seedServ)
 
 	on.names, err = namesys.NewNameSystem(on.dht, namesys.WithDatastore(n.ds))
 	if err != nil {

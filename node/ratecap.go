@@ -26,15 +26,20 @@ func (n *Node) UploadLimit() int64 { return n.uploadBucket().limit() }
 
 // uploadBucket is the node's one upload bucket, set up from
 // Config.UploadLimit on first use so that New needs no part in it.
-func (n *Node) uploadBucket() *tokenBucket {
-	n.uploads.once.Do(func() { n.uploads.bucket.setRate(n.cfg.UploadLimit) })
-	return &n.uploads.bucket
-}
+func (n *Node) uploadBucket() *tokenBucket { return n.uploads.bucketAt(n.cfg.UploadLimit) }
 
-// uploadCap lives in Node; its zero value is ready (unlimited).
-type uploadCap struct {
+// rateCap lives in Node (uploads, seeding downloads); its zero value is
+// ready.
+type rateCap struct {
 	once   sync.Once
 	bucket tokenBucket
+}
+
+// bucketAt returns the bucket, set to initial bytes per second on first
+// use.
+func (c *rateCap) bucketAt(initial int64) *tokenBucket {
+	c.once.Do(func() { c.bucket.setRate(initial) })
+	return &c.bucket
 }
 
 // burstSeconds is how much unused allowance an idle bucket keeps: enough
@@ -72,9 +77,12 @@ func (b *tokenBucket) setRate(bytesPerSecond int64) {
 		b.rate = 0
 		b.allowed = b.reserved // everyone waiting may go
 	} else {
-		if b.rate == 0 {
-			// Coming from unlimited: start with a full burst.
-			b.allowed = b.reserved + float64(bytesPerSecond)*burstSeconds
+		full := b.reserved + float64(bytesPerSecond)*burstSeconds
+		if b.rate == 0 || b.allowed > full {
+			// Coming from unlimited, a full burst; from a higher rate, no
+			// more than the new rate's burst (an idle bucket would
+			// otherwise pass the old rate's burst at the new one).
+			b.allowed = full
 		}
 		b.rate = float64(bytesPerSecond)
 	}
@@ -137,6 +145,21 @@ func (b *tokenBucket) take(ctx context.Context, n int) error {
 		}
 		b.mu.Lock()
 		b.advance(time.Now())
+	}
+}
+
+// owe charges n bytes that already went through without waiting (a
+// block larger than was paid for): later takers wait the debt off.
+func (b *tokenBucket) owe(n int) {
+	if n <= 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.advance(time.Now())
+	b.reserved += float64(n)
+	if b.rate == 0 {
+		b.allowed = b.reserved
 	}
 }
 

@@ -62,6 +62,8 @@ type File struct {
 	meter *deliveryMeter
 	// restart asks the reader to start its window over (dropReadAhead).
 	restart atomic.Bool
+	// seeding: fetches draw from the download cap (OpenForSeeding).
+	seeding bool
 	// limit stops read-ahead: a reader serving one byte range (an HTTP
 	// range request) needs nothing past it. Open sets it to the size.
 	limit int64
@@ -178,9 +180,17 @@ func withStatsSink(s readStatsSink) FileOption { return func(f *File) { f.sink =
 // Open returns a random-access reader over the UnixFS file c, fetching
 // blocks from peers when they are not local.
 func (n *Node) Open(ctx context.Context, c cid.Cid, opts ...FileOption) (*File, error) {
-	return openFile(ctx, blockservice.NewSession(ctx, n.blockService()), c,
+	var probe File
+	for _, o := range opts {
+		o(&probe)
+	}
+	bs := n.blockService()
+	if probe.seeding {
+		bs, _ = n.seedingServices()
+	}
+	return openFile(ctx, blockservice.NewSession(ctx, bs), c,
 		append([]FileOption{func(f *File) {
-			f.retry, f.local, f.meter, f.fromGateway = n.blockService(), n.blockstore, &n.delivery, n.tookFromGateway
+			f.retry, f.local, f.meter, f.fromGateway = bs, n.blockstore, &n.delivery, n.tookFromGateway
 		}}, opts...)...)
 }
 

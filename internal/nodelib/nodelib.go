@@ -52,7 +52,11 @@ type Seed struct{ Store }
 
 var _ library.SeedNode = Seed{}
 
-func (s Seed) Pin(ctx context.Context, c cid.Cid) error   { return diskFull(s.N.Pin(ctx, c)) }
+// Pin fetches for seeding: the node's download cap applies.
+func (s Seed) Pin(ctx context.Context, c cid.Cid) error {
+	return diskFull(s.N.Pin(ctx, c, node.PinForSeeding()))
+}
+
 func (s Seed) Unpin(ctx context.Context, c cid.Cid) error { return s.N.Unpin(ctx, c) }
 
 func (s Seed) LocalBytes(ctx context.Context, c cid.Cid) (int64, error) {
@@ -65,7 +69,7 @@ func (s Seed) LocalBytes(ctx context.Context, c cid.Cid) (int64, error) {
 }
 
 func (s Seed) FileSize(ctx context.Context, c cid.Cid) (int64, error) {
-	f, err := s.N.Open(ctx, c, node.ReadAhead(0))
+	f, err := s.N.Open(ctx, c, node.ReadAhead(0), node.OpenForSeeding())
 	if err != nil {
 		return 0, err
 	}

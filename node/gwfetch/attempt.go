@@ -254,6 +254,9 @@ func readLimited(r io.Reader, contentLength, limit int64) ([]byte, error) {
 			}
 			return buf, nil
 		}
+		if errors.Is(err, io.ErrUnexpectedEOF) && contentLength >= 0 {
+			return nil, fmt.Errorf("body cut off after %d of %d bytes: %w", len(buf), contentLength, err)
+		}
 		if err != nil {
 			return nil, err
 		}

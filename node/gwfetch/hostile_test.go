@@ -19,6 +19,7 @@ import (
 func TestHostileResponses(t *testing.T) {
 	c := importRandom(t, 2<<20, 11)
 	want := c.leaves[0]
+	wantData := c.blocks[want]
 	const (
 		ttfb    = 500 * time.Millisecond
 		stall   = 500 * time.Millisecond
@@ -103,6 +104,25 @@ func TestHostileResponses(t *testing.T) {
 				_, _ = w.Write([]byte("<html>welcome to the gateway</html>"))
 			},
 			err: errContentType, maxTime: margin, maxRead: 0, state: StateCooling,
+		},
+		{
+			// We only ask for raw blocks; a CAR (here cut off after its
+			// header's length prefix) is refused by its type, unread.
+			name: "truncated CAR",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/vnd.ipld.car; version=1")
+				_, _ = w.Write([]byte{0x3a, 0xa2, 0x65, 0x72, 0x6f})
+			},
+			err: errContentType, maxTime: margin, maxRead: 0, state: StateCooling,
+		},
+		{
+			name: "truncated block",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				rawHeaders(w)
+				w.Header().Set("Content-Length", strconv.Itoa(len(wantData)))
+				_, _ = w.Write(wantData[:len(wantData)/2])
+			},
+			err: io.ErrUnexpectedEOF, maxTime: margin, maxRead: int64(len(wantData) / 2), state: StateCooling,
 		},
 		{
 			name: "headers then silence",

@@ -31,11 +31,30 @@
 // A tile shows up to three badges:
 //   - "Your upload" when the video was published from this computer
 //     (library.OwnUpload);
-//   - "Pinned" when the user pinned it (library.Pinned);
+//   - "Pinned" when the user pinned it (library.Pinned), unless it is an
+//     own upload showing its copies (it stays here either way, and three
+//     badges fill a tile);
 //   - a local-state badge: "Seeding" when every byte is on disk
 //     (BytesLocal ≥ Size) and the video is pinned or an own upload, so it
 //     stays and peers can fetch it from us; otherwise "Cached 42%" (floored,
-//     so "100%" means complete) while any of it is on disk, or "Not cached".
+//     so "100%" means complete) while any of it is on disk, or "Not cached";
+//   - on own uploads, with WithProviders, how many other nodes provide the
+//     video: "+3 copies" ("+1 copy"; counting stops at "+8 copies"), "Only
+//     here" in the error colour (this computer is its only copy), or
+//     "Counting…" before the first answer. Nothing shows while no lookup
+//     has answered (the node is offline). The widest set of three fits a
+//     tile (tested).
+//
+// # Copies of own uploads
+//
+// With WithProviders the view counts, for each own upload, the other nodes
+// that provide it (the app asks the DHT; the view declares the Providers
+// interface it needs). A goroutine of the view does the lookups, at most
+// four at once and each within 30 s, never the UI thread; answers are
+// cached and redraw only their tiles. A count is looked up when an upload
+// first appears (at start, or when the catalog gains one), again after
+// DefaultProviderRefresh (10 min), and at once from the tile's menu
+// ("Count copies now"). A failed lookup keeps the last count.
 //
 // # Posters
 //

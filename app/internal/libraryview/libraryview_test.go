@@ -51,12 +51,8 @@ func (n *node) Poster(ctx context.Context, c cid.Cid) ([]byte, error) {
 	n.posterHits[c.KeyString()]++
 	b, err, hold := n.posters[c.KeyString()], n.posterErr[c.KeyString()], n.hold[c.KeyString()]
 	n.mu.Unlock()
-	if hold != nil {
-		select {
-		case <-hold:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	if err := waitGate(ctx, hold); err != nil {
+		return nil, err
 	}
 	if err != nil {
 		return nil, err
@@ -65,6 +61,20 @@ func (n *node) Poster(ctx context.Context, c cid.Cid) ([]byte, error) {
 		return nil, errors.New("no providers for poster")
 	}
 	return b, nil
+}
+
+// waitGate holds a call until gate closes (a nil gate is open) or ctx
+// ends, as a slow network would.
+func waitGate(ctx context.Context, gate chan struct{}) error {
+	if gate == nil {
+		return nil
+	}
+	select {
+	case <-gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (n *node) record(call string) {
@@ -90,12 +100,8 @@ func (n *node) Pin(ctx context.Context, c cid.Cid) error {
 	n.mu.Lock()
 	gate := n.pinGate
 	n.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := waitGate(ctx, gate); err != nil {
+		return err
 	}
 	_, err := n.cat.SetKept(ctx, c, library.Pinned, true)
 	return err
@@ -161,14 +167,14 @@ func openCatalog(t *testing.T) *library.Catalog {
 
 // start opens the view on cat in a test window big enough for a dozen
 // tiles.
-func start(t *testing.T, cat *library.Catalog) *harness {
+func start(t *testing.T, cat *library.Catalog, opts ...Option) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	h := &harness{t: t, cat: cat, node: newNode(cat), loop: uitest.NewLoop(), played: make(chan library.Video, 8)}
-	h.view = New(context.Background(), cat, h.node,
+	h.view = New(context.Background(), cat, h.node, append([]Option{
 		withUIThread(h.loop.Post),
-		WithDebounce(20*time.Millisecond),
-		OnPlay(func(v library.Video) { h.played <- v }))
+		WithDebounce(20 * time.Millisecond),
+		OnPlay(func(v library.Video) { h.played <- v })}, opts...)...)
 	t.Cleanup(func() {
 		h.view.Close()
 		h.view.Close() // idempotent

@@ -146,16 +146,24 @@ type badge struct {
 // package doc for the rules).
 func (t *tile) badges(video library.Video) []badge {
 	var out []badge
+	copies, counted := t.v.providerBadge(video)
 	if video.Kept.Has(library.OwnUpload) {
 		out = append(out, badge{"Your upload", theme.ColorNameWarning})
 	}
-	if video.Kept.Has(library.Pinned) {
+	// Three chips fill a tile; an own upload stays here pinned or not, so
+	// its copies say more than "Pinned" (the menu still offers Unpin).
+	if video.Kept.Has(library.Pinned) && !counted {
 		out = append(out, badge{"Pinned", theme.ColorNamePrimary})
 	}
 	if busy, ok := t.v.busy[video.Cid.KeyString()]; ok {
-		return append(out, badge{busy, theme.ColorNamePrimary})
+		out = append(out, badge{busy, theme.ColorNamePrimary})
+	} else {
+		out = append(out, localBadge(video))
 	}
-	return append(out, localBadge(video))
+	if counted {
+		out = append(out, copies)
+	}
+	return out
 }
 
 func localBadge(video library.Video) badge {

@@ -61,9 +61,11 @@ const (
 type Option func(*config)
 
 type config struct {
-	onPlay   func(library.Video)
-	log      *slog.Logger
-	debounce time.Duration
+	onPlay          func(library.Video)
+	log             *slog.Logger
+	debounce        time.Duration
+	providers       Providers
+	providerRefresh time.Duration
 	// post runs a function on the UI thread; fyne.Do unless a test gives
 	// its own (Fyne's test driver runs fyne.Do inline on the calling
 	// goroutine, which the race detector rightly flags).
@@ -122,7 +124,8 @@ type View struct {
 	loaded  bool
 	busy    map[string]string // video KeyString → "Pinning…" while an action runs
 	posters *posters
-	notice  int // bumps with every notice, so a stale timer does not hide a newer one
+	provs   *providerCounts // own uploads' provider counts (any goroutine)
+	notice  int             // bumps with every notice, so a stale timer does not hide a newer one
 
 	root       fyne.CanvasObject
 	search     *widget.Entry
@@ -144,7 +147,7 @@ type View struct {
 // New builds the view and starts loading the catalog. Call it on the UI
 // thread; ctx bounds every backend call the view makes.
 func New(ctx context.Context, cat Catalog, actions Actions, opts ...Option) *View {
-	cfg := config{log: slog.Default(), debounce: DefaultDebounce, post: fyne.Do}
+	cfg := config{log: slog.Default(), debounce: DefaultDebounce, providerRefresh: DefaultProviderRefresh, post: fyne.Do}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -156,6 +159,7 @@ func New(ctx context.Context, cat Catalog, actions Actions, opts ...Option) *Vie
 		reload:  make(chan struct{}, 1),
 		busy:    make(map[string]string),
 		want:    query{sort: library.SortRecentlyWatched},
+		provs:   newProviderCounts(),
 	}
 	v.ctx, v.cancel = context.WithCancel(ctx)
 	v.posters = newPosters(actions.Poster, v.post, v.posterArrived, v.log)
@@ -164,7 +168,16 @@ func New(ctx context.Context, cat Catalog, actions Actions, opts ...Option) *Vie
 	v.posters.start(v.ctx, &v.wg)
 	v.wg.Add(1)
 	go v.loadLoop()
-	v.unsub = cat.Subscribe(func(library.Change) { v.requestReload(false) })
+	if cfg.providers != nil {
+		v.wg.Add(1)
+		go v.providerLoop()
+	}
+	v.unsub = cat.Subscribe(func(ch library.Change) {
+		v.requestReload(false)
+		if cfg.providers != nil && v.provs.unseen(ch.Video) {
+			v.provs.wake()
+		}
+	})
 	v.requestReload(true)
 	return v
 }
@@ -481,7 +494,19 @@ func (v *View) menu(video library.Video) *fyne.Menu {
 	}
 	copyLink := fyne.NewMenuItem("Copy link", func() { v.copyLink(video) })
 	copyLink.Icon = theme.ContentCopyIcon()
-	return fyne.NewMenu("", play, fyne.NewMenuItemSeparator(), pin, remove, fyne.NewMenuItemSeparator(), copyLink)
+	items := []*fyne.MenuItem{play, fyne.NewMenuItemSeparator(), pin, remove, fyne.NewMenuItemSeparator(), copyLink}
+	if v.cfg.providers != nil && video.Kept.Has(library.OwnUpload) {
+		// Counts refresh every few minutes; a creator who just shared a
+		// link may want to see a new copy now.
+		count := fyne.NewMenuItem("Count copies now", func() {
+			v.provs.wake(video.Cid)
+			v.refreshTiles(video.Cid)
+		})
+		count.Icon = theme.ViewRefreshIcon()
+		count.Disabled = v.provs.get(video.Cid).counting
+		items = append(items, count)
+	}
+	return fyne.NewMenu("", items...)
 }
 
 // showMenu opens video's menu at pos, in absolute canvas coordinates.

@@ -99,6 +99,19 @@ func (s *session) run(openCtx context.Context) {
 // the player.
 func (s *session) start(openCtx context.Context) (*playback.Player, error) {
 	v := s.v
+	// The player starts while the link resolves, not after.
+	starting := playback.Start(s.ctx, append([]playback.Option{
+		playback.WithAudio(v.cfg.audio),
+		playback.WithLogger(v.log),
+		playback.WithStatusFunc(s.onStatus),
+		playback.WithFrameFunc(s.onFrame),
+	}, v.cfg.playerOpts...)...)
+	started := false
+	defer func() {
+		if !started {
+			starting.Discard()
+		}
+	}()
 	rctx, cancel := context.WithTimeout(s.ctx, v.cfg.resolveTimeout)
 	stopAfter := context.AfterFunc(openCtx, cancel)
 	stream, err := v.src.Resolve(rctx, s.target)
@@ -146,13 +159,8 @@ func (s *session) start(openCtx context.Context) (*playback.Player, error) {
 		title = fallbackTitle(s.target)
 	}
 
-	opts := append([]playback.Option{
-		playback.WithAudio(v.cfg.audio),
-		playback.WithLogger(v.log),
-		playback.WithStatusFunc(s.onStatus),
-		playback.WithFrameFunc(s.onFrame),
-	}, v.cfg.playerOpts...)
-	p, err := playback.New(s.ctx, opts...)
+	started = true
+	p, err := starting.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("playerview.Open: %w", err)
 	}

@@ -39,8 +39,12 @@ type Source interface {
 // Engine applies the user's limits to the running seeding engine.
 type Engine interface {
 	SetQuota(ctx context.Context, bytes int64) error
-	SetUploadCap(ctx context.Context, bytesPerSecond int64) error // 0 is unlimited
+	SetUploadCap(ctx context.Context, bytesPerSecond int64) error   // 0 is unlimited
+	SetDownloadCap(ctx context.Context, bytesPerSecond int64) error // seeding fetches; 0 is unlimited
 	SetPaused(ctx context.Context, paused bool) error
+	// SetSeedHours sets when seeding runs: "" (always) or "HH:MM-HH:MM"
+	// (library.ParseSeedHours).
+	SetSeedHours(ctx context.Context, hours string) error
 }
 
 // Store persists the limits; *settings.Store satisfies it.

@@ -36,7 +36,15 @@ func ParseQuota(s string) (int64, error) {
 // is no limit; "5 MiB/s" or "5 MB/s" are bytes per second; "40 Mbit/s",
 // "40 Mbps" or "40 mbit" are bits per second (k, M, G are powers of 1000
 // there, as networks count). A bare number means MiB/s.
-func ParseUploadCap(s string) (int64, error) {
+func ParseUploadCap(s string) (int64, error) { return parseRate("upload cap", s) }
+
+// ParseDownloadCap reads the download limit for seeding fetches, written
+// as ParseUploadCap reads.
+func ParseDownloadCap(s string) (int64, error) { return parseRate("download cap", s) }
+
+// parseRate reads a rate for ParseUploadCap and ParseDownloadCap; what
+// names the limit in errors.
+func parseRate(what, s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	switch strings.ToLower(t) {
 	case "", "0", "unlimited", "none", "no limit", "∞":
@@ -45,7 +53,7 @@ func ParseUploadCap(s string) (int64, error) {
 	if f, err := strconv.ParseFloat(t, 64); err == nil {
 		return floatBytes(f * (1 << 20))
 	}
-	bad := fmt.Errorf("upload cap: %q is not a rate like 5 MiB/s or 40 Mbit/s", s)
+	bad := fmt.Errorf("%s: %q is not a rate like 5 MiB/s or 40 Mbit/s", what, s)
 	// "MBps" and "MB/s" are bytes; "Mbps", "Mbit/s" and "Mbit" are bits.
 	if strings.HasSuffix(t, "Bps") {
 		t = strings.TrimSuffix(t, "ps")
@@ -87,8 +95,8 @@ func floatBytes(f float64) (int64, error) {
 	return int64(math.Round(f)), nil
 }
 
-// FormatUploadCap is the cap as the entry shows it: "unlimited" or
-// "5.0 MiB/s".
+// FormatUploadCap is a cap (upload or download) as the entry shows it:
+// "unlimited" or "5.0 MiB/s".
 func FormatUploadCap(c int64) string {
 	if c <= 0 {
 		return "unlimited"

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
+	"github.com/ipfs-tube/ipfs-tube/library"
 )
 
 // DefaultPollInterval is how often the dashboard asks the Source for new
@@ -43,6 +44,7 @@ type options struct {
 	history *RateHistory
 	log     *slog.Logger
 	do      func(func())
+	now     func() time.Time
 }
 
 // WithSource shows the engine's numbers; without it the dashboard edits the
@@ -83,6 +85,7 @@ type View struct {
 	history *RateHistory
 	log     *slog.Logger
 	do      func(func()) // runs UI work on the UI thread: fyne.Do
+	now     func() time.Time
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -101,9 +104,11 @@ type View struct {
 
 	// UI-thread state.
 	quota, upCap    int64
+	downCap         int64
 	paused, private bool
 	autoSeed        bool
-	used, free      int64 // -1 while unknown
+	hours           string // settings.Settings.SeedHours
+	used, free      int64  // -1 while unknown
 	entries         []Entry
 	movingSlider    bool // set while the code, not the user, moves the slider
 
@@ -113,6 +118,9 @@ type View struct {
 	sliderMax                *widget.Label
 	quotaEntry, capEntry     *widget.Entry
 	quotaMsg, capMsg, capTip *widget.Label
+	downEntry, hoursEntry    *widget.Entry
+	downMsg, downTip         *widget.Label
+	hoursMsg, hoursTip       *widget.Label
 	rateText, rateDetail     *widget.Label
 	pauseBtn                 *widget.Button
 	autoSeedCheck            *widget.Check
@@ -125,15 +133,16 @@ type View struct {
 }
 
 type pendingChange struct {
-	quota, upCap     *int64
-	paused, autoSeed *bool
+	quota, upCap, downCap *int64
+	paused, autoSeed      *bool
+	hours                 *string
 }
 
 // New builds the dashboard on the UI thread and starts polling the Source.
 // It reads the saved limits from store once, synchronously (a small local
 // file); a damaged file shows a message and the defaults.
 func New(ctx context.Context, store Store, opts ...Option) *View {
-	o := options{poll: DefaultPollInterval, log: slog.Default(), do: fyne.Do}
+	o := options{poll: DefaultPollInterval, log: slog.Default(), do: fyne.Do, now: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -142,7 +151,7 @@ func New(ctx context.Context, store Store, opts ...Option) *View {
 	}
 	v := &View{
 		store: store, src: o.source, eng: o.engine, diskDir: o.diskDir,
-		poll: o.poll, history: o.history, log: o.log, do: o.do,
+		poll: o.poll, history: o.history, log: o.log, do: o.do, now: o.now,
 		wake: make(chan struct{}, 1),
 		used: -1, free: -1,
 	}
@@ -150,6 +159,7 @@ func New(ctx context.Context, store Store, opts ...Option) *View {
 
 	s, err := store.Load()
 	v.quota, v.upCap, v.paused, v.private, v.autoSeed = s.Quota, s.UploadCap, s.SeedingPaused, s.PrivateMode, s.AutoSeed
+	v.downCap, v.hours = s.DownloadCap, s.SeedHours
 	v.build()
 	if err != nil {
 		v.log.Warn("seeding dashboard: settings unreadable, showing defaults", "err", err)
@@ -230,31 +240,31 @@ func (v *View) build() {
 		v.autoSeedCheck,
 	))
 
-	// Upload.
+	// Bandwidth and hours.
 	v.rateText, v.rateDetail = figureLabel(), quietLabel("")
-	v.capEntry = widget.NewEntry()
-	v.capEntry.SetPlaceHolder("unlimited")
-	v.capEntry.OnSubmitted = func(s string) {
-		c, err := ParseUploadCap(s)
+	v.capEntry, v.capTip, v.capMsg = v.limitEntry("unlimited", rateSubmit(ParseUploadCap, v.commitUploadCap))
+	v.downEntry, v.downTip, v.downMsg = v.limitEntry("unlimited", rateSubmit(ParseDownloadCap, v.commitDownloadCap))
+	v.hoursEntry, v.hoursTip, v.hoursMsg = v.limitEntry("always", func(s string) error {
+		h, err := library.ParseSeedHours(s)
 		if err == nil {
-			err = settings.ValidateUploadCap(c)
+			v.commitHours(h)
 		}
-		if err != nil {
-			ui.ShowError(v.capMsg, err)
-			return
-		}
-		v.commitUploadCap(c)
-	}
-	v.capTip = quietLabel("")
-	v.capMsg = ui.ErrorLabel()
+		return err
+	})
+	v.hoursTip.SetText("or e.g. 23:00-07:00 (local time)")
 	v.pauseBtn = widget.NewButton("", v.togglePause)
 	v.pauseState = quietLabel("")
-	upload := ui.Section(theme.UploadIcon(), "Upload", container.NewVBox(
+	v.pauseState.Wrapping = fyne.TextWrapWord
+	limits := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Upload limit"), limitCell(v.capEntry, v.capTip, v.capMsg),
+		widget.NewLabel("Download limit"), limitCell(v.downEntry, v.downTip, v.downMsg),
+		widget.NewLabel("Seeding hours"), limitCell(v.hoursEntry, v.hoursTip, v.hoursMsg),
+	)
+	upload := ui.Section(theme.UploadIcon(), "Bandwidth and hours", container.NewVBox(
 		v.rateText,
 		v.rateDetail,
-		labeledRow("Upload limit", v.capEntry, v.capTip),
-		v.capMsg,
-		container.NewHBox(v.pauseBtn, v.pauseState),
+		limits,
+		container.NewBorder(nil, nil, v.pauseBtn, nil, v.pauseState),
 	))
 
 	// Chart.
@@ -324,7 +334,46 @@ func quietLabel(s string) *widget.Label {
 // "1.5 TiB" or "unlimited".
 func labeledRow(label string, entry *widget.Entry, hint fyne.CanvasObject) fyne.CanvasObject {
 	l := widget.NewLabel(label)
-	return container.NewHBox(l, container.NewGridWrap(fyne.NewSize(150, entry.MinSize().Height), entry), hint)
+	return container.NewHBox(l, entryBox(entry), hint)
+}
+
+func entryBox(entry *widget.Entry) fyne.CanvasObject {
+	return container.NewGridWrap(fyne.NewSize(150, entry.MinSize().Height), entry)
+}
+
+// limitEntry is an entry that applies on Enter through submit, which
+// commits a good value and returns why a bad one is refused (shown in
+// msg, the value kept as it was), with a tip beside it.
+func (v *View) limitEntry(placeholder string, submit func(string) error) (entry *widget.Entry, tip, msg *widget.Label) {
+	entry, tip, msg = widget.NewEntry(), quietLabel(""), ui.ErrorLabel()
+	entry.SetPlaceHolder(placeholder)
+	entry.OnSubmitted = func(s string) {
+		if err := submit(s); err != nil {
+			ui.ShowError(msg, err)
+			return
+		}
+		msg.Hide()
+	}
+	return entry, tip, msg
+}
+
+// rateSubmit reads a typed rate with parse and commits it when valid.
+func rateSubmit(parse func(string) (int64, error), commit func(int64)) func(string) error {
+	return func(s string) error {
+		c, err := parse(s)
+		if err == nil {
+			err = settings.ValidateUploadCap(c)
+		}
+		if err == nil {
+			commit(c)
+		}
+		return err
+	}
+}
+
+// limitCell is a limit's entry with its tip, and the message under them.
+func limitCell(entry *widget.Entry, tip, msg *widget.Label) fyne.CanvasObject {
+	return container.NewVBox(container.NewHBox(entryBox(entry), tip), msg)
 }
 
 // minHeight gives its one child the full size, and at least h of height.
@@ -459,9 +508,26 @@ func (v *View) commitQuota(q int64) {
 
 func (v *View) commitUploadCap(c int64) {
 	v.upCap = c
-	v.capMsg.Hide()
 	v.setCapControls()
 	v.queue(func(p *pendingChange) { p.upCap = &c })
+}
+
+func (v *View) commitDownloadCap(c int64) {
+	v.downCap = c
+	v.setCapControls()
+	v.queue(func(p *pendingChange) { p.downCap = &c })
+}
+
+// commitHours saves the seeding hours as "" (always) or "HH:MM-HH:MM".
+func (v *View) commitHours(h library.SeedHours) {
+	hours := ""
+	if !h.Always() {
+		hours = h.String()
+	}
+	v.hours = hours
+	v.setCapControls()
+	v.setPauseControls()
+	v.queue(func(p *pendingChange) { p.hours = &hours })
 }
 
 func (v *View) togglePause() {
@@ -481,8 +547,11 @@ func (v *View) followSettings(s settings.Settings) {
 		v.autoSeed = s.AutoSeed
 		v.autoSeedCheck.SetChecked(s.AutoSeed)
 	}
-	quotaChanged, capChanged := s.Quota != v.quota, s.UploadCap != v.upCap
+	pauseChanged = pauseChanged || s.SeedHours != v.hours
+	quotaChanged := s.Quota != v.quota
+	capChanged := s.UploadCap != v.upCap || s.DownloadCap != v.downCap || s.SeedHours != v.hours
 	v.private, v.paused, v.quota, v.upCap = s.PrivateMode, s.SeedingPaused, s.Quota, s.UploadCap
+	v.downCap, v.hours = s.DownloadCap, s.SeedHours
 	if pauseChanged {
 		v.setPauseControls()
 	}
@@ -514,6 +583,7 @@ func (v *View) sliderMaxIndex() int {
 	return max(stepIndex(limit), stepIndex(v.quota), 1)
 }
 
+// setCapControls shows the limits and the hours as saved.
 func (v *View) setCapControls() {
 	v.capEntry.SetText(FormatUploadCap(v.upCap))
 	if v.upCap == 0 {
@@ -521,6 +591,20 @@ func (v *View) setCapControls() {
 	} else {
 		v.capTip.SetText("≈ " + mbit(float64(v.upCap)))
 	}
+	v.downEntry.SetText(FormatUploadCap(v.downCap))
+	if v.downCap == 0 {
+		v.downTip.SetText("auto-seeding only; e.g. 20 Mbit/s")
+	} else {
+		v.downTip.SetText("≈ " + mbit(float64(v.downCap)) + ", auto-seeding only")
+	}
+	v.hoursEntry.SetText(v.seedHours().String())
+}
+
+// seedHours are the saved hours; unreadable ones (a hand-edited file)
+// read as always, as the app applies them.
+func (v *View) seedHours() library.SeedHours {
+	h, _ := library.ParseSeedHours(v.hours)
+	return h
 }
 
 func (v *View) setPauseControls() {
@@ -528,18 +612,37 @@ func (v *View) setPauseControls() {
 		v.pauseBtn.SetText("Resume seeding")
 		v.pauseBtn.SetIcon(theme.MediaPlayIcon())
 		v.pauseBtn.Importance = widget.HighImportance
-		v.pauseState.SetText("Paused: nothing is uploaded to peers.")
 	} else {
 		v.pauseBtn.SetText("Pause seeding")
 		v.pauseBtn.SetIcon(theme.MediaPauseIcon())
 		v.pauseBtn.Importance = widget.MediumImportance
-		msg := "Seeding within your limits."
-		if v.private {
-			msg = "Private mode: only what you share is served."
-		}
-		v.pauseState.SetText(msg)
 	}
+	now := v.now()
+	// Outside the hours is a state the user may not expect, unlike a
+	// pause they chose (whose button stands out already).
+	v.pauseState.Importance = widget.LowImportance
+	if !v.paused && !v.seedHours().Open(now) {
+		v.pauseState.Importance = widget.WarningImportance
+	}
+	v.pauseState.SetText(pauseText(v.paused, v.private, v.seedHours(), now))
 	v.pauseBtn.Refresh()
+}
+
+// pauseText says whether seeding runs now and, with seeding hours, until
+// when.
+func pauseText(paused, private bool, hours library.SeedHours, now time.Time) string {
+	switch {
+	case paused:
+		return "Paused: nothing is uploaded to peers."
+	case !hours.Open(now):
+		return fmt.Sprintf("Outside your seeding hours: nothing is uploaded or auto-seeded until %s.",
+			hours.NextChange(now).Format("15:04"))
+	case private:
+		return "Private mode: only what you share is served."
+	case !hours.Always():
+		return fmt.Sprintf("Seeding within your limits until %s.", hours.NextChange(now).Format("15:04"))
+	}
+	return "Seeding within your limits."
 }
 
 // refreshUsage writes used/quota in words and on the bar.
@@ -705,6 +808,9 @@ func (v *View) show(s snapshot) {
 	v.refreshUsage()
 	v.refreshUpload(s.current, s.total)
 	v.chart.SetRates(s.rates)
+	if !v.seedHours().Always() {
+		v.setPauseControls() // the window opens and closes as time passes
+	}
 }
 
 // queue records a change for the worker and wakes it.
@@ -738,7 +844,7 @@ func (v *View) applyPending() {
 	p := v.pend
 	v.pend = pendingChange{}
 	v.pendMu.Unlock()
-	if p.quota == nil && p.upCap == nil && p.paused == nil && p.autoSeed == nil {
+	if p == (pendingChange{}) {
 		return
 	}
 
@@ -756,6 +862,12 @@ func (v *View) applyPending() {
 		if p.autoSeed != nil {
 			s.AutoSeed = *p.autoSeed
 		}
+		if p.downCap != nil {
+			s.DownloadCap = *p.downCap
+		}
+		if p.hours != nil {
+			s.SeedHours = *p.hours
+		}
 		return nil
 	})
 	if err != nil {
@@ -765,19 +877,22 @@ func (v *View) applyPending() {
 		// The engine gets the change even if saving failed: what the user
 		// sees should be what runs, and the message says it will not last.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(v.ctx), sourceTimeout)
-		if p.quota != nil {
-			if err := v.eng.SetQuota(ctx, *p.quota); err != nil {
-				errs = append(errs, fmt.Errorf("seedview.SetQuota: %w", err))
+		for _, c := range []struct {
+			name    string
+			changed bool
+			set     func() error // reads the change only when changed
+		}{
+			{"SetQuota", p.quota != nil, func() error { return v.eng.SetQuota(ctx, *p.quota) }},
+			{"SetUploadCap", p.upCap != nil, func() error { return v.eng.SetUploadCap(ctx, *p.upCap) }},
+			{"SetPaused", p.paused != nil, func() error { return v.eng.SetPaused(ctx, *p.paused) }},
+			{"SetDownloadCap", p.downCap != nil, func() error { return v.eng.SetDownloadCap(ctx, *p.downCap) }},
+			{"SetSeedHours", p.hours != nil, func() error { return v.eng.SetSeedHours(ctx, *p.hours) }},
+		} {
+			if !c.changed {
+				continue
 			}
-		}
-		if p.upCap != nil {
-			if err := v.eng.SetUploadCap(ctx, *p.upCap); err != nil {
-				errs = append(errs, fmt.Errorf("seedview.SetUploadCap: %w", err))
-			}
-		}
-		if p.paused != nil {
-			if err := v.eng.SetPaused(ctx, *p.paused); err != nil {
-				errs = append(errs, fmt.Errorf("seedview.SetPaused: %w", err))
+			if err := c.set(); err != nil {
+				errs = append(errs, fmt.Errorf("seedview.%s: %w", c.name, err))
 			}
 		}
 		cancel()
@@ -801,3 +916,6 @@ func (v *View) applyPending() {
 // withUI replaces fyne.Do, for tests: they pass a uitest.Loop's Post (see
 // package uitest for why fyne.Do cannot serve there).
 func withUI(post func(func())) Option { return func(o *options) { o.do = post } }
+
+// withClock replaces time.Now for the seeding hours' state, for tests.
+func withClock(now func() time.Time) Option { return func(o *options) { o.now = now } }

@@ -52,48 +52,57 @@ func (s *testSource) Seeded(context.Context) ([]Entry, error) {
 // BytesUploaded grows by 1 MiB per reading, so the rate is never zero.
 func (s *testSource) BytesUploaded() int64 { return s.uploaded.Add(1 << 20) }
 
-// testEngine records what the dashboard handed it.
+// testEngine records what the dashboard handed it, per setter.
 type testEngine struct {
-	mu     sync.Mutex
-	quotas []int64
-	caps   []int64
-	pauses []bool
+	mu    sync.Mutex
+	calls map[string][]any
 }
 
-func (e *testEngine) SetQuota(_ context.Context, b int64) error {
+func (e *testEngine) record(setter string, v any) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.quotas = append(e.quotas, b)
+	if e.calls == nil {
+		e.calls = map[string][]any{}
+	}
+	e.calls[setter] = append(e.calls[setter], v)
 	return nil
 }
 
-func (e *testEngine) SetUploadCap(_ context.Context, b int64) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.caps = append(e.caps, b)
-	return nil
+func (e *testEngine) SetQuota(_ context.Context, b int64) error     { return e.record("quota", b) }
+func (e *testEngine) SetUploadCap(_ context.Context, b int64) error { return e.record("cap", b) }
+func (e *testEngine) SetPaused(_ context.Context, p bool) error     { return e.record("pause", p) }
+func (e *testEngine) SetDownloadCap(_ context.Context, b int64) error {
+	return e.record("downCap", b)
 }
+func (e *testEngine) SetSeedHours(_ context.Context, h string) error { return e.record("hours", h) }
 
-func (e *testEngine) SetPaused(_ context.Context, p bool) error {
+// lastOf is the last value handed to a setter (the zero value of T if
+// none) and how many calls all setters got.
+func lastOf[T any](e *testEngine, setter string) (last T, calls int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.pauses = append(e.pauses, p)
-	return nil
+	if vs := e.calls[setter]; len(vs) > 0 {
+		last = vs[len(vs)-1].(T)
+	}
+	for _, vs := range e.calls {
+		calls += len(vs)
+	}
+	return last, calls
 }
 
 func (e *testEngine) last() (q, c int64, p bool, n int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if len(e.quotas) > 0 {
-		q = e.quotas[len(e.quotas)-1]
-	}
-	if len(e.caps) > 0 {
-		c = e.caps[len(e.caps)-1]
-	}
-	if len(e.pauses) > 0 {
-		p = e.pauses[len(e.pauses)-1]
-	}
-	return q, c, p, len(e.quotas) + len(e.caps) + len(e.pauses)
+	q, n = lastOf[int64](e, "quota")
+	c, _ = lastOf[int64](e, "cap")
+	p, _ = lastOf[bool](e, "pause")
+	return q, c, p, n
+}
+
+// lastSchedule is the last download cap and hours handed over, and how
+// many calls all setters got.
+func (e *testEngine) lastSchedule() (downCap int64, hours string, n int) {
+	downCap, n = lastOf[int64](e, "downCap")
+	hours, _ = lastOf[string](e, "hours")
+	return downCap, hours, n
 }
 
 func testCID(s string) cid.Cid {
@@ -434,4 +443,89 @@ func TestAutoSeedSwitch(t *testing.T) {
 		t.Fatal(err)
 	}
 	loop.WaitFor(t, "switch follows the setting", func() bool { return !v.autoSeedCheck.Checked })
+}
+
+// The download cap and the seeding hours: typed, saved, handed to the
+// engine, refused when malformed (the saved value stays), and the pause
+// line says when seeding runs by the clock the view is given.
+func TestDownloadCapAndSeedHours(t *testing.T) {
+	eng := &testEngine{}
+	var clockMu sync.Mutex
+	now := time.Date(2025, 3, 1, 20, 0, 0, 0, time.Local)
+	clock := func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }
+	v, st, loop := newDashboard(t, WithEngine(eng), withClock(clock))
+	func() {
+		if v.downEntry.Text != "unlimited" || v.hoursEntry.Text != "always" || v.pauseState.Text != "Seeding within your limits." {
+			t.Errorf("defaults shown as %q, %q, %q", v.downEntry.Text, v.hoursEntry.Text, v.pauseState.Text)
+		}
+		v.downEntry.SetText("16 Mbit/s")
+		v.downEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		v.hoursEntry.SetText(" 23:00 - 7:00 ")
+		v.hoursEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	}()
+	waitSaved(t, st, func(s settings.Settings) bool { return s.DownloadCap == 2_000_000 && s.SeedHours == "23:00-07:00" })
+	loop.WaitFor(t, "engine got the download cap and hours", func() bool {
+		c, h, _ := eng.lastSchedule()
+		return c == 2_000_000 && h == "23:00-07:00"
+	})
+	loop.WaitFor(t, "the entries show what was saved", func() bool {
+		return v.downEntry.Text == "1.9 MiB/s" && strings.Contains(v.downTip.Text, "16 Mbit/s") &&
+			v.hoursEntry.Text == "23:00-07:00" &&
+			v.pauseState.Text == "Outside your seeding hours: nothing is uploaded or auto-seeded until 23:00."
+	})
+
+	// The window opens as the clock passes 23:00: the next poll says so.
+	clockMu.Lock()
+	now = now.Add(3*time.Hour + 30*time.Minute)
+	clockMu.Unlock()
+	func() {
+		if v.pauseState.Importance != widget.WarningImportance {
+			t.Errorf("outside the hours the line is not a warning (importance %v)", v.pauseState.Importance)
+		}
+	}()
+	loop.WaitFor(t, "the window open", func() bool { return v.pauseState.Text == "Seeding within your limits until 07:00." })
+	func() {
+		if v.pauseState.Importance != widget.LowImportance {
+			t.Errorf("within the hours the line stands out (importance %v)", v.pauseState.Importance)
+		}
+	}()
+
+	// Malformed input is refused in place and saves nothing.
+	_, _, calls := eng.lastSchedule()
+	for _, bad := range []struct {
+		entry *widget.Entry
+		msg   *widget.Label
+		text  string
+	}{{v.downEntry, v.downMsg, "fast"}, {v.hoursEntry, v.hoursMsg, "night"}, {v.hoursEntry, v.hoursMsg, "22:00-22:00"}} {
+		func() {
+			bad.entry.SetText(bad.text)
+			bad.entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+			if !bad.msg.Visible() || bad.msg.Text == "" {
+				t.Errorf("%q: no message", bad.text)
+			}
+		}()
+	}
+	if s, _ := st.Load(); s.DownloadCap != 2_000_000 || s.SeedHours != "23:00-07:00" {
+		t.Fatalf("bad input changed the saved values: %d, %q", s.DownloadCap, s.SeedHours)
+	}
+	if _, _, n := eng.lastSchedule(); n != calls {
+		t.Fatalf("bad input reached the engine (%d calls, had %d)", n, calls)
+	}
+
+	// "always" clears the hours; a change made elsewhere shows here.
+	func() {
+		v.hoursEntry.SetText("always")
+		v.hoursEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		if v.hoursMsg.Visible() {
+			t.Errorf("message %q still shown after a good value", v.hoursMsg.Text)
+		}
+	}()
+	waitSaved(t, st, func(s settings.Settings) bool { return s.SeedHours == "" })
+	if _, err := st.Update(func(s *settings.Settings) error { s.SeedHours, s.DownloadCap = "09:00-17:00", 0; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	loop.WaitFor(t, "hours and cap set elsewhere followed", func() bool {
+		return v.hoursEntry.Text == "09:00-17:00" && v.downEntry.Text == "unlimited" &&
+			strings.HasPrefix(v.pauseState.Text, "Outside your seeding hours") // 23:30
+	})
 }

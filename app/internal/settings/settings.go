@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/ipfs-tube/ipfs-tube/library"
 )
 
 // FormatVersion is the settings file format this build reads and writes.
@@ -68,8 +70,16 @@ type Settings struct {
 	Quota int64 `json:"quotaBytes"`
 	// UploadCap limits upload to peers, in bytes per second; 0 is unlimited.
 	UploadCap int64 `json:"uploadCapBytesPerSecond"`
+	// DownloadCap limits what the node fetches to seed (auto-seeding),
+	// in bytes per second; 0 is unlimited. The user's own playback never
+	// waits on it.
+	DownloadCap int64 `json:"downloadCapBytesPerSecond"`
 	// SeedingPaused stops serving blocks to others until resumed.
 	SeedingPaused bool `json:"seedingPaused"`
+	// SeedHours is the daily window in which the node seeds, "HH:MM-HH:MM"
+	// in local time ("23:00-07:00" runs past midnight); "" is always.
+	// Outside it seeding pauses as with SeedingPaused.
+	SeedHours string `json:"seedHours"`
 	// AutoSeed lets the node fetch, pin and serve popular videos the
 	// network needs, within the quota. Off by default: volunteers opt in.
 	AutoSeed bool `json:"autoSeed"`
@@ -122,6 +132,12 @@ func (s Settings) Validate() error {
 	if err := ValidateUploadCap(s.UploadCap); err != nil {
 		errs = append(errs, fmt.Errorf("upload cap: %w", err))
 	}
+	if err := ValidateUploadCap(s.DownloadCap); err != nil {
+		errs = append(errs, fmt.Errorf("download cap for seeding: %w", err))
+	}
+	if _, err := library.ParseSeedHours(s.SeedHours); err != nil {
+		errs = append(errs, err)
+	}
 	switch s.Theme {
 	case ThemeSystem, ThemeLight, ThemeDark:
 	default:
@@ -155,7 +171,8 @@ func ValidateQuota(q int64) error {
 	return nil
 }
 
-// ValidateUploadCap accepts 0 (unlimited) or a positive rate.
+// ValidateUploadCap accepts 0 (unlimited) or a positive rate; the
+// download cap takes the same.
 func ValidateUploadCap(c int64) error {
 	if c < 0 {
 		return fmt.Errorf("%d bytes/s is negative (use 0 for unlimited)", c)
