@@ -18,7 +18,9 @@ import (
 // *node.Node to it; every method takes and returns plain values.
 type SeedNode interface {
 	// Pin fetches the whole DAG under c (only the blocks that are not
-	// local) and pins it; the node then provides it.
+	// local) and pins it; the node then provides it. An error wrapping
+	// ErrDiskFull means the disk filled: the round fetches nothing more
+	// and says so.
 	Pin(ctx context.Context, c cid.Cid) error
 	// Unpin removes the pin on c; the blocks stay until evicted.
 	Unpin(ctx context.Context, c cid.Cid) error
@@ -39,13 +41,14 @@ type SeedNode interface {
 	// Demand is what the bitswap server saw per video since the node
 	// started (cumulative).
 	Demand() map[cid.Cid]VideoDemand
-	// Heard is what other nodes announced per video (recent).
+	// Heard is what other nodes announced per video: their latest
+	// announcements' demand as rates.
 	Heard() map[cid.Cid]HeardVideo
 	// CountProviders asks the DHT how many nodes other than this one
 	// provide c, stopping at max.
 	CountProviders(ctx context.Context, c cid.Cid, max int) (int, error)
 	// Announce publishes which videos this node serves and the demand it
-	// saw for them.
+	// saw for them over each entry's window.
 	Announce(ctx context.Context, entries []Announcement) error
 }
 
@@ -58,6 +61,10 @@ const (
 	DefaultMinSeedScore   = 0.5
 	DefaultFetchTimeout   = time.Hour
 	DefaultProviderMaxAge = 30 * time.Minute
+	// DefaultAnnounceWindow is how far back the demand an announcement
+	// carries reaches: as long as peers keep an announcement, so one
+	// announcement arriving in that time carries all of it.
+	DefaultAnnounceWindow = 10 * time.Minute
 
 	// maxProviders is where provider counting stops: past it a video is
 	// well replicated and 1/(1+providers) barely moves.
@@ -88,6 +95,7 @@ type seedConfig struct {
 	fetchesPerRound  int
 	fetchTimeout     time.Duration
 	providerMaxAge   time.Duration
+	window           time.Duration
 	log              *slog.Logger
 	now              func() time.Time
 }
@@ -142,6 +150,11 @@ func WithProviderMaxAge(d time.Duration) AutoSeedOption {
 	return func(c *seedConfig) { c.providerMaxAge = d }
 }
 
+// WithAnnounceWindow sets the span of past demand each announcement
+// carries (default DefaultAnnounceWindow); at least the round interval,
+// or demand between rounds would go unannounced.
+func WithAnnounceWindow(d time.Duration) AutoSeedOption { return func(c *seedConfig) { c.window = d } }
+
 // WithAutoSeedLogger sets the logger; the default is slog.Default().
 func WithAutoSeedLogger(l *slog.Logger) AutoSeedOption { return func(c *seedConfig) { c.log = l } }
 
@@ -153,6 +166,10 @@ type RoundReport struct {
 	// and evicted (replaced by better ones, or over the quota); Demoted
 	// were handed to the cache because auto-seeding is off or private.
 	Fetched, Resumed, Dropped, Demoted []cid.Cid `json:",omitempty"`
+	// Swapped says some of Dropped made room for a better candidate (at
+	// most one such swap per minimum keep time); the rest went because
+	// auto-seeded videos no longer fitted the quota.
+	Swapped bool `json:"swapped,omitempty"`
 	// Announced is how many videos the announcement listed.
 	Announced int `json:"announced"`
 	// Message tells the user why nothing is seeded, when something stops
@@ -178,10 +195,12 @@ type RoundReport struct {
 // Each part is a sum of events, each decayed by 2^(−age / half-life) (6 h
 // by default). Local demand comes from the node's cumulative counters,
 // taken as increments from round to round. Gossip reports, per video, the
-// demand other nodes saw in their last announcement period (a rate):
-// each round adds it times the periods elapsed (the round interval is
-// taken as the network's announcement period; a newly heard video counts
-// one period).
+// demand other nodes saw over their announcement windows (the last 10
+// minutes by default), as a rate: each round adds it times the time since
+// the last round (a newly heard video counts one round interval). An
+// event stays in its announcer's window for one window, so integrated it
+// adds up to itself once, and a lost announcement loses nothing the next
+// one carries again.
 // providers is how many other nodes serve the video: the larger of the
 // DHT's count (stopping at 8, refreshed every 30 min) and the peers
 // announcing it, 0 while unknown. So of two videos equally in demand the
@@ -191,8 +210,10 @@ type RoundReport struct {
 //
 // Each round (every minute by default) computes the scores and announces
 // the videos this node serves (own uploads, pins, auto-seeded ones) with
-// the demand seen since the last announcement. Then, when auto-seeding
-// is on and private mode off:
+// the demand seen over the announcement window (from the counters the
+// rounds sampled: since the newest sample at least a window old, with the
+// span it really covers; since the node started while no sample is that
+// old). Then, when auto-seeding is on and private mode off:
 //   - auto-seeded videos the node does not pin (a fetch cut short by a
 //     restart) are pinned again, which fetches only what is missing;
 //   - when auto-seeded videos alone exceed the cache budget (the quota
@@ -207,8 +228,10 @@ type RoundReport struct {
 //   - when the quota has no room, the lowest-scoring auto-seeded videos
 //     kept at least the minimum keep time are unpinned and evicted to make
 //     room, only if the candidate's score exceeds theirs together by the
-//     hysteresis factor; at most one such swap per round, and a video
-//     fetched now cannot be replaced before its minimum keep time.
+//     hysteresis factor; at most one such swap per minimum keep time
+//     (after a restart the newest auto-seeded video counts as swapped
+//     in), and a video fetched now cannot be replaced before its minimum
+//     keep time either.
 //
 // Own uploads and user pins are never touched. With auto-seeding off or in
 // private mode, auto-seeded videos are demoted to cache: unpinned but left
@@ -248,8 +271,13 @@ type AutoSeeder struct {
 	provs   map[cid.Cid]providerCount
 	indexed map[cid.Cid]int64 // local bytes when last indexed
 	failed  map[cid.Cid]time.Time
-	// announced is the demand counters already announced, per video.
-	announced map[cid.Cid]VideoDemand
+	// lastSwap is when the last swap happened (see seed); swapKnown says
+	// it was set up from the catalog.
+	lastSwap  time.Time
+	swapKnown bool
+	// announced is the node's demand counters per served video as the
+	// rounds of the last window saw them, oldest first.
+	announced map[cid.Cid][]demandSample
 
 	mu     sync.Mutex // guards the snapshot below
 	scores []VideoScore
@@ -273,6 +301,7 @@ func NewAutoSeeder(ctx context.Context, cat *Catalog, keeper *Keeper, node SeedN
 		fetchesPerRound: 2,
 		fetchTimeout:    DefaultFetchTimeout,
 		providerMaxAge:  DefaultProviderMaxAge,
+		window:          DefaultAnnounceWindow,
 		log:             slog.Default(),
 		now:             time.Now,
 	}
@@ -284,6 +313,8 @@ func NewAutoSeeder(ctx context.Context, cat *Catalog, keeper *Keeper, node SeedN
 		return nil, fmt.Errorf("library.NewAutoSeeder: %w: nil catalog, keeper or node", ErrInvalid)
 	case cfg.interval <= 0 || cfg.halfLife <= 0 || cfg.fetchTimeout <= 0 || cfg.providerMaxAge <= 0:
 		return nil, fmt.Errorf("library.NewAutoSeeder: %w: interval, half-life, fetch timeout and provider age must be positive", ErrInvalid)
+	case cfg.window < cfg.interval:
+		return nil, fmt.Errorf("library.NewAutoSeeder: %w: announcement window %v shorter than the round interval %v", ErrInvalid, cfg.window, cfg.interval)
 	case cfg.minKeep < 0:
 		return nil, fmt.Errorf("library.NewAutoSeeder: %w: negative minimum keep time %v", ErrInvalid, cfg.minKeep)
 	case cfg.hysteresis < 1:
@@ -303,7 +334,7 @@ func NewAutoSeeder(ctx context.Context, cat *Catalog, keeper *Keeper, node SeedN
 		provs:     map[cid.Cid]providerCount{},
 		indexed:   map[cid.Cid]int64{},
 		failed:    map[cid.Cid]time.Time{},
-		announced: map[cid.Cid]VideoDemand{},
+		announced: map[cid.Cid][]demandSample{},
 	}
 	a.enabled.Store(cfg.enabled)
 	a.private.Store(cfg.private)
@@ -481,7 +512,7 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 	if !private && !a.paused.Load() && ctx.Err() == nil {
 		// After seeding, so what was just fetched is announced at once.
 		// Paused, the node serves nothing, so it claims nothing.
-		rep.Announced = a.announce(ctx, videos, demand)
+		rep.Announced = a.announce(ctx, now, videos, demand)
 	}
 	a.publish(scores, rep)
 	if err != nil {
@@ -518,7 +549,7 @@ func (a *AutoSeeder) observe(now time.Time, videos map[cid.Cid]Video, demand map
 		}
 	}
 	for c, h := range heard {
-		if h.Wants > 0 || h.BytesServed > 0 || a.pop[c] != nil {
+		if h.WantsPerSecond > 0 || h.BytesPerSecond > 0 || a.pop[c] != nil {
 			get(c).observeHeard(now, h, a.cfg.interval)
 		}
 	}
@@ -703,9 +734,10 @@ func (a *AutoSeeder) lookUp(ctx context.Context, now time.Time, scores []VideoSc
 }
 
 // announce publishes the videos this node serves with the demand seen
-// since the last announcement; it returns how many it listed.
-func (a *AutoSeeder) announce(ctx context.Context, videos map[cid.Cid]Video, demand map[cid.Cid]VideoDemand) int {
+// over the announcement window; it returns how many it listed.
+func (a *AutoSeeder) announce(ctx context.Context, now time.Time, videos map[cid.Cid]Video, demand map[cid.Cid]VideoDemand) int {
 	var entries []Announcement
+	served := map[cid.Cid]bool{}
 	for c, v := range videos {
 		if v.Kept&(OwnUpload|Pinned|AutoSeeded) == 0 {
 			continue
@@ -713,12 +745,13 @@ func (a *AutoSeeder) announce(ctx context.Context, videos map[cid.Cid]Video, dem
 		if v.Kept&(OwnUpload|Pinned) == 0 && v.BytesLocal == 0 {
 			continue // an auto-seeded fetch not finished yet
 		}
-		d, prev := demand[c], a.announced[c]
-		e := Announcement{Video: c, Wants: d.Wants - prev.Wants, BytesServed: d.BytesSent - prev.BytesSent}
-		if e.Wants < 0 || e.BytesServed < 0 { // the node restarted
-			e.Wants, e.BytesServed = d.Wants, d.BytesSent
+		served[c] = true
+		entries = append(entries, a.windowDemand(now, c, demand[c]))
+	}
+	for c := range a.announced {
+		if !served[c] {
+			delete(a.announced, c)
 		}
-		entries = append(entries, e)
 	}
 	if len(entries) == 0 {
 		return 0
@@ -733,15 +766,48 @@ func (a *AutoSeeder) announce(ctx context.Context, videos map[cid.Cid]Video, dem
 		a.log.Info("announcing served videos", "videos", len(entries), "err", err)
 		return 0
 	}
-	for _, e := range entries {
-		a.announced[e.Video] = demand[e.Video]
+	return len(entries)
+}
+
+// demandSample is a video's cumulative demand counters as a round saw them.
+type demandSample struct {
+	at           time.Time
+	wants, bytes int64
+}
+
+// maxAnnouncedSpan bounds the span an announcement claims (rounds far
+// apart, a suspended laptop); peers refuse longer ones.
+const maxAnnouncedSpan = 24 * time.Hour
+
+// windowDemand is c's demand over the announcement window, from the
+// node's cumulative counters d and the samples earlier rounds took: since
+// the newest sample at least a window old, over the span it really
+// covers; all of it over one window while no sample is that old (counters
+// start with the node, and the engine with it). It records d as a sample.
+func (a *AutoSeeder) windowDemand(now time.Time, c cid.Cid, d VideoDemand) Announcement {
+	seen := a.announced[c]
+	if n := len(seen); n > 0 && (d.Wants < seen[n-1].wants || d.BytesSent < seen[n-1].bytes) {
+		seen = nil // the node restarted: its counters began again
 	}
-	for c := range a.announced {
-		if _, ok := videos[c]; !ok {
-			delete(a.announced, c)
+	e := Announcement{Video: c, Wants: d.Wants, BytesServed: d.BytesSent, Window: a.cfg.window}
+	base := -1
+	for i, s := range seen {
+		if !s.at.After(now.Add(-a.cfg.window)) {
+			base = i
 		}
 	}
-	return len(entries)
+	if base >= 0 {
+		b := seen[base]
+		e.Wants -= b.wants
+		e.BytesServed -= b.bytes
+		e.Window = min(max(now.Sub(b.at), a.cfg.window), maxAnnouncedSpan)
+		seen = seen[base:] // older samples are never a baseline again
+	}
+	if n := len(seen); n == 0 || now.After(seen[n-1].at) {
+		seen = append(seen, demandSample{at: now, wants: d.Wants, bytes: d.BytesSent})
+	}
+	a.announced[c] = seen
+	return e
 }
 
 // autoSeeded lists the catalog's auto-seeded videos.
@@ -841,6 +907,11 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 			continue
 		}
 		ok, err := a.fetch(ctx, now, v.Cid, byCid[v.Cid], true)
+		if errors.Is(err, ErrDiskFull) {
+			rep.Message = diskFullMessage
+			rep.Demoted = append(rep.Demoted, v.Cid)
+			return nil
+		}
 		if errors.Is(err, errSeedingPaused) {
 			rep.Message = pausedMessage
 			return nil
@@ -863,6 +934,16 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		rep.Message = st.Message
 	}
 	held := a.held(ctx, byCid)
+	if !a.swapKnown {
+		// After a restart the newest auto-seeded video may have come in
+		// a swap: count it as one.
+		for _, h := range held {
+			if h.since.After(a.lastSwap) {
+				a.lastSwap = h.since
+			}
+		}
+		a.swapKnown = true
+	}
 	// The quota first: auto-seeded videos must fit the cache budget.
 	for heldBytes(held) > st.CacheBudget && len(held) > 0 {
 		victim := held[0]
@@ -893,10 +974,10 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		}
 		need := max(cand.Size-local, 0)
 		release, err := a.keeper.Reserve(ctx, need, ForVideo(cand.Cid))
-		if errors.Is(err, ErrQuota) && !swapped {
+		if errors.Is(err, ErrQuota) && !swapped && now.Sub(a.lastSwap) >= a.cfg.minKeep {
 			var victims []seedHeld
 			if victims = a.victims(now, held, cand, need, st); len(victims) > 0 {
-				swapped = true
+				swapped, a.lastSwap, rep.Swapped = true, now, true
 				for _, v := range victims {
 					if err := a.release(ctx, v.Cid, true); err != nil {
 						return err
@@ -915,12 +996,16 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		case errors.Is(err, ErrQuota):
 			continue // a smaller candidate may still fit
 		case errors.Is(err, ErrDiskFull):
-			rep.Message = "The disk is almost full, so nothing new is auto-seeded."
+			rep.Message = diskFullMessage
 			return nil
 		case err != nil:
 			return err
 		}
 		ok, err := a.fetchReserved(ctx, now, cand.Cid, cand, release, false)
+		if errors.Is(err, ErrDiskFull) {
+			rep.Message = diskFullMessage
+			return nil
+		}
 		if errors.Is(err, errSeedingPaused) {
 			rep.Message = pausedMessage
 			return nil
@@ -1079,6 +1164,9 @@ func (a *AutoSeeder) fetchReserved(ctx context.Context, now time.Time, c cid.Cid
 		if rerr := a.release(ctx, c, false); rerr != nil {
 			return false, rerr
 		}
+		if errors.Is(err, ErrDiskFull) {
+			return false, err // no other fetch can succeed either
+		}
 		return false, nil
 	}
 	local, err := a.node.LocalBytes(ctx, c)
@@ -1095,6 +1183,9 @@ func (a *AutoSeeder) fetchReserved(ctx context.Context, now time.Time, c cid.Cid
 		"bytes", local, "took", time.Since(start).Round(time.Millisecond), "resumed", resume)
 	return true, nil
 }
+
+// diskFullMessage is the round's message when the disk stops fetches.
+const diskFullMessage = "The disk is almost full, so nothing new is auto-seeded; videos already here are still shared."
 
 // pausedMessage is the round's message while auto-seeding is paused.
 const pausedMessage = "Auto-seeding is paused."

@@ -7,3 +7,7 @@ import "time"
 func WithSeedClock(now func() time.Time) AutoSeedOption {
 	return func(c *seedConfig) { c.now = now }
 }
+
+// RaceEnabled says whether the tests run under the race detector, for the
+// external test package's heavy tests.
+const RaceEnabled = raceEnabled

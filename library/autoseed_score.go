@@ -20,19 +20,21 @@ type VideoDemand struct {
 
 // HeardVideo is what gossip says about one video: how many other peers
 // announce serving it, the demand they reported in their latest
-// announcements (summed; each announcement carries the demand of one
-// announcement period), and when the latest arrived.
+// announcements as a rate (each peer's counts over its window, summed
+// over peers; a peer's newer announcement replaces its older one), and
+// when the latest arrived.
 type HeardVideo struct {
-	Providers          int
-	Wants, BytesServed int64
-	LastHeard          time.Time
+	Providers                      int
+	WantsPerSecond, BytesPerSecond float64
+	LastHeard                      time.Time
 }
 
 // Announcement is one entry of what this node tells the network it
-// serves, with the demand it saw since its previous announcement.
+// serves, with the demand it saw over the Window ending now.
 type Announcement struct {
 	Video              cid.Cid
 	Wants, BytesServed int64
+	Window             time.Duration
 }
 
 // VideoScore is one video's popularity as the last round computed it.
@@ -77,9 +79,10 @@ type popularity struct {
 	wants   float64 // wants our bitswap received
 	bytes   float64 // bytes it sent
 
-	// Gossip: wants and bytes other nodes reported, integrated over the
-	// time they kept reporting them; heardAt is when that was last done,
-	// zero when the video was not heard of in the last round.
+	// Gossip: the rates of wants and bytes other nodes reported,
+	// integrated over the time they kept reporting them; heardAt is when
+	// that was last done, zero when the video was not heard of in the
+	// last round.
 	heardWants, heardBytes float64
 	heardAt                time.Time
 
@@ -148,17 +151,20 @@ func (p *popularity) observeDemand(now time.Time, d VideoDemand, halfLife time.D
 	p.seenWants, p.seenBytes, p.demandSeen = d.Wants, d.BytesSent, true
 }
 
-// observeHeard adds what gossip reports. An announcement carries one
-// period's demand, so the reported sums are a rate per period, integrated
-// over the time since the last round (at most maxHeardPeriods periods, as
-// announcements expire); a video heard of anew counts one period.
+// observeHeard adds what gossip reports: the rate of demand announced
+// lately, integrated over the time since the last round (at most
+// maxHeardPeriods periods, as announcements expire); a video heard of
+// anew counts one period. A demand event stays in its announcer's window
+// for one window, during which the rate carries it at 1/window: over that
+// time it adds up to the event itself, however many announcements were
+// lost, so long as one arrives now and then.
 func (p *popularity) observeHeard(now time.Time, h HeardVideo, period time.Duration) {
-	periods := 1.0
+	span := period
 	if !p.heardAt.IsZero() {
-		periods = float64(min(max(now.Sub(p.heardAt), 0), maxHeardPeriods*period)) / float64(period)
+		span = min(max(now.Sub(p.heardAt), 0), maxHeardPeriods*period)
 	}
-	p.heardWants += float64(h.Wants) * periods
-	p.heardBytes += float64(h.BytesServed) * periods
+	p.heardWants += h.WantsPerSecond * span.Seconds()
+	p.heardBytes += h.BytesPerSecond * span.Seconds()
 	p.heardAt = now
 }
 

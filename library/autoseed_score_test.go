@@ -36,14 +36,21 @@ func TestPopularityFormula(t *testing.T) {
 		t.Fatalf("demand sums: %v wants, %v bytes; want 32 and 16 MiB", p.wants, p.bytes)
 	}
 
-	// Gossip: a rate per period. Heard anew it counts one period (16
-	// wants: 2 copies of an 8 MiB video); two periods later, two more.
+	// Gossip: a rate, integrated over time. Heard anew it counts one
+	// period (16 wants a minute: 2 copies of an 8 MiB video); two periods
+	// later, two more; rounds twenty periods apart count ten at most.
 	const period = time.Minute
-	heard := HeardVideo{Providers: 1, Wants: 16, BytesServed: 4 << 20}
+	heard := HeardVideo{Providers: 1, WantsPerSecond: 16.0 / 60, BytesPerSecond: 4 << 20 / 60.0}
 	p.observeHeard(now, heard, period)
 	p.observeHeard(now.Add(2*period), heard, period)
 	if !near(p.heardWants, 48) {
 		t.Fatalf("heard wants %v, want 16 + 2×16", p.heardWants)
+	}
+	var late popularity
+	late.observeHeard(now, heard, period)
+	late.observeHeard(now.Add(20*period), heard, period)
+	if !near(late.heardWants, 16+10*16) {
+		t.Fatalf("heard wants over a 20-period gap %v, want 16 + 10×16", late.heardWants)
 	}
 	// An 8 MiB video: 32 wants are 4 copies asked for, 16 MiB two served:
 	// local demand is the larger, 4; gossip 48 wants, 6.
@@ -57,7 +64,7 @@ func TestPopularityFormula(t *testing.T) {
 	// Gossip peers count as providers when the DHT knows fewer; bytes
 	// served count when they say more than wants.
 	var q popularity
-	q.observeHeard(now, HeardVideo{Providers: 3, Wants: 1, BytesServed: 8 << 20}, period)
+	q.observeHeard(now, HeardVideo{Providers: 3, WantsPerSecond: 1.0 / 60, BytesPerSecond: 8 << 20 / 60.0}, period)
 	s = computeScore(scoreInputs{pop: &q, heard: HeardVideo{Providers: 3}, size: 8 << 20, providers: -1})
 	if s.Providers != 3 || !near(s.Score, 0.25) {
 		t.Fatalf("gossip-only score %+v, want 1 viewing / (1+3)", s)

@@ -44,16 +44,16 @@ func newSeedNode(n *node.Node) *seedNode {
 		heard: map[cid.Cid]library.HeardVideo{}, providers: map[cid.Cid]int{}}
 }
 
+func (s *seedNode) store() nodelib.Store { return nodelib.Store{N: s.n} }
 func (s *seedNode) Pin(ctx context.Context, c cid.Cid) error {
-	return s.n.Pin(ctx, c, node.PinForSeeding()) // as the app's adapter does
+	return nodelib.Seed{Store: s.store()}.Pin(ctx, c) // the app's adapter: download cap, disk full
 }
 func (s *seedNode) Unpin(ctx context.Context, c cid.Cid) error { return s.n.Unpin(ctx, c) }
 func (s *seedNode) IsPinned(ctx context.Context, c cid.Cid) (bool, error) {
 	return s.n.IsPinned(ctx, c)
 }
 func (s *seedNode) Evict(ctx context.Context, roots ...cid.Cid) (int64, error) {
-	res, err := s.n.Evict(ctx, roots...)
-	return res.BytesRemoved, err
+	return s.store().Evict(ctx, roots...)
 }
 func (s *seedNode) LocalBytes(ctx context.Context, c cid.Cid) (int64, error) {
 	ranges, err := s.n.LocalRanges(ctx, c)
@@ -111,12 +111,14 @@ func (s *seedNode) Announce(_ context.Context, entries []library.Announcement) e
 	return nil
 }
 
-// hear sets the gossip demand for c, in viewings of a seedSize video
-// (rounded to eighths: the demand is in 1 MiB block wants).
+// hear sets the gossip demand for c to viewings of a seedSize video per
+// minute, the default round interval: one round counts them once. The
+// rate is in 1 MiB block wants, so viewings round to eighths.
 func (s *seedNode) hear(c cid.Cid, viewings float64, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.heard[c] = library.HeardVideo{Wants: int64(math.Round(viewings * float64(seedSize/mib))), LastHeard: at}
+	wants := math.Round(viewings * float64(seedSize/mib))
+	s.heard[c] = library.HeardVideo{WantsPerSecond: wants / library.DefaultSeedInterval.Seconds(), LastHeard: at}
 }
 
 func (s *seedNode) announcements() [][]library.Announcement {
@@ -287,6 +289,22 @@ func (r *seedRig) round(a *library.AutoSeeder) library.RoundReport {
 	return rep
 }
 
+// burst moves the clock by d, lets gossip bring one announcement period
+// of demand (in viewings) and runs a round; the announcements then expire,
+// so the scores are the sums of the bursts.
+func (r *seedRig) burst(a *library.AutoSeeder, d time.Duration, viewings map[cid.Cid]float64) library.RoundReport {
+	r.t.Helper()
+	r.clock.Advance(d)
+	for c, v := range viewings {
+		r.src.hear(c, v, r.clock.Now())
+	}
+	rep := r.round(a)
+	r.src.mu.Lock()
+	clear(r.src.heard)
+	r.src.mu.Unlock()
+	return rep
+}
+
 // seeded reports whether the volunteer auto-seeds c: marked in the
 // catalog, pinned, and all its bytes local.
 func (r *seedRig) seeded(c cid.Cid) bool {
@@ -415,20 +433,10 @@ func TestAutoSeedSwapHysteresisAndMinKeep(t *testing.T) {
 	r.budgetFor(1.5)
 	a := r.engine(library.WithMinKeep(time.Hour), library.WithHysteresis(1.5))
 
-	// Each step moves the clock, lets gossip bring one announcement period
-	// of demand (in viewings) and runs a round; the announcements then
-	// expire, so the scores are the sums of the bursts.
 	var swaps []time.Time
 	step := func(d time.Duration, viewings map[cid.Cid]float64) library.RoundReport {
 		t.Helper()
-		r.clock.Advance(d)
-		for c, v := range viewings {
-			r.src.hear(c, v, r.clock.Now())
-		}
-		rep := r.round(a)
-		r.src.mu.Lock()
-		clear(r.src.heard)
-		r.src.mu.Unlock()
+		rep := r.burst(a, d, viewings)
 		if len(rep.Dropped) > 0 {
 			swaps = append(swaps, r.clock.Now())
 		}
@@ -473,6 +481,40 @@ func TestAutoSeedSwapHysteresisAndMinKeep(t *testing.T) {
 	}
 }
 
+// With room for two, two better candidates do not replace both at once:
+// at most one swap per minimum keep time, although the second victim is
+// past its own keep time too.
+func TestAutoSeedOneSwapPerKeepTime(t *testing.T) {
+	r := newSeedRig(t, 4)
+	old1, old2, new1, new2 := r.videos[0], r.videos[1], r.videos[2], r.videos[3]
+	r.budgetFor(2.5)
+	a := r.engine(library.WithMinKeep(time.Hour))
+	step := func(d time.Duration, viewings map[cid.Cid]float64) library.RoundReport {
+		t.Helper()
+		return r.burst(a, d, viewings)
+	}
+	if rep := step(0, map[cid.Cid]float64{old1: 2, old2: 2}); len(rep.Fetched) != 2 {
+		t.Fatalf("fetched %v, want both", rep.Fetched)
+	}
+	// Both kept past the keep time; two candidates ten times better.
+	rep := step(2*time.Hour, map[cid.Cid]float64{new1: 20, new2: 20})
+	if len(rep.Dropped) != 1 || len(rep.Fetched) != 1 || !rep.Swapped {
+		t.Fatalf("first swap: %+v, want one video replaced", rep)
+	}
+	for _, d := range []time.Duration{time.Minute, 30 * time.Minute, 28 * time.Minute} {
+		if rep := step(d, nil); len(rep.Dropped)+len(rep.Fetched) != 0 {
+			t.Fatalf("swapped again 59 min or less after the last swap: %+v", rep)
+		}
+	}
+	rep = step(time.Minute, nil)
+	if len(rep.Dropped) != 1 || len(rep.Fetched) != 1 || !rep.Swapped {
+		t.Fatalf("an hour after the first swap: %+v, want the second", rep)
+	}
+	if !r.seeded(new1) || !r.seeded(new2) || r.seeded(old1) || r.seeded(old2) {
+		t.Fatal("the two better videos are not the ones seeded")
+	}
+}
+
 // However popular the candidates, the repo stays within quota + slack, and
 // a shrinking quota sheds auto-seeded videos, lowest score first, keep
 // time or not.
@@ -509,7 +551,7 @@ func TestAutoSeedRespectsQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep = r.round(a)
-	if !cidsEqual(rep.Dropped, []cid.Cid{r.videos[2], r.videos[1]}) || len(rep.Fetched) != 0 {
+	if !cidsEqual(rep.Dropped, []cid.Cid{r.videos[2], r.videos[1]}) || len(rep.Fetched) != 0 || rep.Swapped {
 		t.Fatalf("after the quota shrank: %+v, want videos 2 then 1 dropped", rep)
 	}
 	if !r.seeded(r.videos[0]) || r.seeded(r.videos[1]) || r.seeded(r.videos[2]) {
@@ -717,9 +759,11 @@ func TestAutoSeedPrivate(t *testing.T) {
 	}
 }
 
-// Announcements list the videos served with the demand since the last
-// one; cached videos are not announced.
-func TestAutoSeedAnnouncesDemandDeltas(t *testing.T) {
+// Announcements list the videos served with the demand of the last
+// window (10 minutes): every announcement repeats what happened within
+// it, so one lost on the way loses nothing. Cached videos are not
+// announced; a node restart starts the counts again.
+func TestAutoSeedAnnouncesWindowedDemand(t *testing.T) {
 	r := newSeedRig(t, 1)
 	cached := r.videos[0]
 	up, err := r.vol.Import(r.ctx, newRandom(9, seedSize))
@@ -732,24 +776,32 @@ func TestAutoSeedAnnouncesDemandDeltas(t *testing.T) {
 	if err := r.cat.Put(r.ctx, library.Video{Cid: cached, Size: seedSize, BytesLocal: mib, Kept: library.Cache}); err != nil {
 		t.Fatal(err)
 	}
-	r.src.demand[up.Cid] = library.VideoDemand{Wants: 10, BytesSent: 9 * mib, LastWant: r.clock.Now()}
 	a := r.engine(library.WithSeeding(false))
-	r.round(a)
-	r.src.mu.Lock()
-	r.src.demand[up.Cid] = library.VideoDemand{Wants: 14, BytesSent: 12 * mib, LastWant: r.clock.Now()}
-	r.src.mu.Unlock()
-	r.round(a)
-	got := r.src.announcements()
-	want := [][]library.Announcement{
-		{{Video: up.Cid, Wants: 10, BytesServed: 9 * mib}},
-		{{Video: up.Cid, Wants: 4, BytesServed: 3 * mib}},
-	}
-	if !slices.EqualFunc(got, want, func(x, y []library.Announcement) bool {
-		return slices.EqualFunc(x, y, func(p, q library.Announcement) bool {
-			return p.Video.Equals(q.Video) && p.Wants == q.Wants && p.BytesServed == q.BytesServed
-		})
-	}) {
-		t.Fatalf("announced %+v, want %+v", got, want)
+	const w = library.DefaultAnnounceWindow
+	for i, step := range []struct {
+		after        time.Duration // since the previous round
+		wants, bytes int64         // the node's cumulative counters
+		announced    library.Announcement
+		why          string
+	}{
+		{0, 10, 9 * mib, library.Announcement{Wants: 10, BytesServed: 9 * mib, Window: w}, "all since the start"},
+		{time.Minute, 14, 12 * mib, library.Announcement{Wants: 14, BytesServed: 12 * mib, Window: w}, "still within the first window"},
+		{9 * time.Minute, 14, 12 * mib, library.Announcement{Wants: 4, BytesServed: 3 * mib, Window: w}, "since the first round, a window ago"},
+		{7 * time.Minute, 20, 15 * mib, library.Announcement{Wants: 6, BytesServed: 3 * mib, Window: 16 * time.Minute}, "since the second round: the span it covers"},
+		{23 * time.Minute, 20, 15 * mib, library.Announcement{Window: 23 * time.Minute}, "nothing new"},
+		{time.Minute, 3, mib, library.Announcement{Wants: 3, BytesServed: mib, Window: w}, "the node restarted"},
+	} {
+		r.clock.Advance(step.after)
+		r.src.mu.Lock()
+		r.src.demand[up.Cid] = library.VideoDemand{Wants: step.wants, BytesSent: step.bytes, LastWant: r.clock.Now()}
+		r.src.mu.Unlock()
+		r.round(a)
+		all := r.src.announcements()
+		want := step.announced
+		want.Video = up.Cid
+		if got := all[len(all)-1]; len(all) != i+1 || len(got) != 1 || got[0] != want {
+			t.Fatalf("round %d (%s): announced %+v, want %+v", i, step.why, got, want)
+		}
 	}
 }
 
@@ -757,7 +809,7 @@ func TestAutoSeedAnnouncesDemandDeltas(t *testing.T) {
 func TestAutoSeedRun(t *testing.T) {
 	r := newSeedRig(t, 1)
 	r.src.hear(r.videos[0], 5, r.clock.Now())
-	a := r.engine(library.WithSeeding(false), library.WithSeedInterval(time.Hour))
+	a := r.engine(library.WithSeeding(false), library.WithSeedInterval(time.Hour), library.WithAnnounceWindow(time.Hour))
 	ctx, cancel := context.WithCancel(r.ctx)
 	ran := make(chan error, 1)
 	go func() { ran <- a.Run(ctx) }()
@@ -794,7 +846,7 @@ func TestAutoSeedBadOptions(t *testing.T) {
 	r := newSeedRig(t, 0)
 	for _, o := range []library.AutoSeedOption{
 		library.WithHysteresis(0.9), library.WithSeedInterval(0), library.WithMinKeep(-1),
-		library.WithHalfLife(0), library.WithFetchesPerRound(-1),
+		library.WithHalfLife(0), library.WithFetchesPerRound(-1), library.WithAnnounceWindow(time.Second),
 	} {
 		if _, err := library.NewAutoSeeder(r.ctx, r.cat, r.keeper, r.src, o); !errors.Is(err, library.ErrInvalid) {
 			t.Fatalf("bad option accepted: %v", err)

@@ -107,7 +107,10 @@
 // few hundred MiB up. Quota 0 caches nothing. When own uploads and pins
 // alone exceed the quota, State says so and cache gets nothing. A free-disk
 // floor (1 % of the disk, at most 1 GiB) stops new writes; what is stored
-// is still served.
+// is still served. Below the floor the node keeps its own reserve (64 MiB)
+// that no block write crosses, for when something else fills the disk
+// during a fetch: the store reports ErrDiskFull through Evict and the
+// auto-seeding engine's fetches, and the round says the disk is full.
 //
 // # Seeding hours
 //

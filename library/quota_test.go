@@ -1,8 +1,10 @@
 package library_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os/exec"
@@ -152,6 +154,33 @@ func sampleDiskUsage(t *testing.T, repo string, period time.Duration) (stop func
 		close(done)
 		<-finished
 		return peak.Load(), int(samples.Load())
+	}
+}
+
+// sampleMinFree samples the free space of dir's disk every period until
+// stop is called, which returns the lowest sample.
+func sampleMinFree(dir string, period time.Duration) (stop func() int64) {
+	var lowest atomic.Int64
+	lowest.Store(1 << 62)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			if free, _, err := node.FreeSpace(dir); err == nil && free < lowest.Load() {
+				lowest.Store(free)
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(period):
+			}
+		}
+	}()
+	return func() int64 {
+		close(done)
+		<-finished
+		return lowest.Load()
 	}
 }
 
@@ -556,41 +585,15 @@ func TestRunEnforcesUntilCancelled(t *testing.T) {
 // cache to keep the floor free, every import succeeds, and the disk never
 // fills.
 func TestFreeFloorHoldsOnSmallDisk(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("tmpfs mounts exist on Linux only")
+	mnt, err := mountTmpfs(t, 256*mib)
+	if err != nil {
+		t.Skipf("cannot mount a tmpfs: %v", err)
 	}
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", mnt).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs (needs root): %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", mnt, err, out)
-		}
-	})
 	r := newQuotaRigIn(t, mnt)
 	const floor = 96 * mib
 	k := r.keeper(library.WithQuota(1<<30), library.WithFreeFloor(floor))
 
-	minFree := int64(1 << 62)
-	var minMu sync.Mutex
-	done := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			if free, _, err := node.FreeSpace(mnt); err == nil {
-				minMu.Lock()
-				minFree = min(minFree, free)
-				minMu.Unlock()
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
+	stopSampling := sampleMinFree(mnt, 5*time.Millisecond)
 	var evicted int
 	var vs []library.Video
 	for range 16 {
@@ -604,8 +607,7 @@ func TestFreeFloorHoldsOnSmallDisk(t *testing.T) {
 			break
 		}
 	}
-	close(done)
-	<-sampled
+	minFree := stopSampling()
 	for _, v := range vs {
 		if r.local(v.Cid) == 0 {
 			evicted++
@@ -630,6 +632,26 @@ func TestFreeFloorHoldsOnSmallDisk(t *testing.T) {
 	if _, err := k.Reserve(r.ctx, 200*mib); !errors.Is(err, library.ErrDiskFull) {
 		t.Errorf("reserving more than the disk: %v, want ErrDiskFull", err)
 	}
+}
+
+// mountTmpfs mounts a tmpfs of size bytes on a fresh directory, unmounted
+// when the test ends (after the cleanups registered later, which close
+// what lives on it). It needs root and Linux.
+func mountTmpfs(t *testing.T, size int64) (string, error) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		return "", errors.New("tmpfs mounts exist on Linux only")
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", mnt).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v: %s", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", mnt, err, out)
+		}
+	})
+	return mnt, nil
 }
 
 // An upload's bytes count before the cache: reserving them evicts cached

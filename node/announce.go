@@ -20,12 +20,14 @@ import (
 
 // Seeding announcements. Every node joins one gossipsub topic. Nodes not
 // in private mode publish, about once a minute, which videos they serve
-// and the demand their bitswap server saw for each (counts only), signed
-// by their identity (StrictSign: pubsub drops a message whose signature
-// does not match its sender before our validator runs). Each node keeps
-// every peer's latest announcement for a TTL and sums them per video in
-// Heard, which feeds popularity: many wants and few providers mark a
-// video worth seeding.
+// and the demand their bitswap server saw for each over a sliding window
+// (the last ten minutes by default; counts only), signed by their
+// identity (StrictSign: pubsub drops a message whose signature does not
+// match its sender before our validator runs). Each node keeps every
+// peer's latest announcement for a TTL, replacing the one before (windows
+// overlap, so adding them up would count demand again), and sums them per
+// video in Heard as rates, which feed popularity: much demand and few
+// providers mark a video worth seeding.
 //
 // A peer cannot make a node hold much: an announcement is at most 16 KiB
 // and 64 videos, at most 1024 announcers are kept (the oldest go first),
@@ -39,14 +41,14 @@ import (
 // serve. The trailing number is the wire format's version: a change old
 // nodes cannot read takes a new topic, so old and new never penalize
 // each other.
-const AnnounceTopic = "/ipfs-tube/seeding/1"
+const AnnounceTopic = "/ipfs-tube/seeding/2"
 
 // ErrAnnounceTooSoon means Announce was called again before
 // AnnounceLimits.MinInterval passed; nothing was published.
 var ErrAnnounceTooSoon = errors.New("announced too recently")
 
 // Announcement is one video this node serves and the demand its bitswap
-// server saw for it since the previous announcement.
+// server saw for it over the last Window.
 type Announcement struct {
 	// Video is the file CID, the video's identity everywhere.
 	Video cid.Cid
@@ -54,7 +56,14 @@ type Announcement struct {
 	Wants int64
 	// BytesServed counts block bytes sent to peers for the video.
 	BytesServed int64
+	// Window is the span the counts cover, ending now: 100 ms to 24 h;
+	// zero means DefaultAnnounceWindow.
+	Window time.Duration
 }
+
+// DefaultAnnounceWindow is the span an Announcement's demand covers when
+// it names none: as long as peers keep an announcement (the default TTL).
+const DefaultAnnounceWindow = 10 * time.Minute
 
 // HeardVideo is what peers' live announcements say about one video.
 // These are claims: a peer may lie about demand or about serving a
@@ -62,10 +71,11 @@ type Announcement struct {
 type HeardVideo struct {
 	// Providers is how many distinct peers announce the video.
 	Providers int
-	// Wants and BytesServed sum the demand those peers reported in
-	// their latest announcements.
-	Wants       int64
-	BytesServed int64
+	// WantsPerSecond and BytesPerSecond sum the demand those peers
+	// reported in their latest announcements, each peer's counts divided
+	// by the window they cover: the network's recent demand as a rate.
+	WantsPerSecond float64
+	BytesPerSecond float64
 	// LastHeard is when the most recent of those announcements arrived.
 	LastHeard time.Time
 }
@@ -290,11 +300,13 @@ func (n *Node) startGossip(life context.Context, h host.Host) (*gossip, error) {
 }
 
 // Announce publishes, signed by the node's identity, that it serves the
-// entries' videos and the demand it saw for them. The engine calls it
-// periodically (every minute or so: peers forget an announcement after
-// AnnounceLimits.TTL). Entries naming the same video are summed; past
-// MaxAnnouncedVideos, the ones with the most demand are kept. An empty
-// list says the node serves nothing now.
+// entries' videos and the demand it saw for them over their windows. The
+// engine calls it periodically (every minute or so: peers forget an
+// announcement after AnnounceLimits.TTL), each time with the demand of
+// the last window, so any one announcement that arrives carries all
+// recent demand. Entries naming the same video are summed (the first
+// one's window applies); past MaxAnnouncedVideos, the ones with the most
+// demand are kept. An empty list says the node serves nothing now.
 //
 // In private mode (Config.Private) it publishes nothing and returns nil.
 // Called again within AnnounceLimits.MinInterval it fails with
@@ -394,7 +406,10 @@ func boundEntries(entries []Announcement) ([]Announcement, error) {
 		if err := checkAnnouncedCid(e.Video); err != nil {
 			return nil, err
 		}
-		if err := checkCounts(e.Wants, e.BytesServed); err != nil {
+		if e.Window == 0 {
+			e.Window = DefaultAnnounceWindow
+		}
+		if err := checkCounts(e.Wants, e.BytesServed, e.Window); err != nil {
 			return nil, fmt.Errorf("%s: %w", e.Video, err)
 		}
 		if i, ok := merged[e.Video]; ok {
@@ -560,8 +575,9 @@ func (g *gossip) heardAt(now time.Time) map[cid.Cid]HeardVideo {
 		for _, v := range a.videos {
 			h := out[v.Video]
 			h.Providers++
-			h.Wants = min(h.Wants+v.Wants, maxAnnouncedWants*maxAnnouncers)
-			h.BytesServed = min(h.BytesServed+v.BytesServed, maxAnnouncedBytes)
+			// Bounded by the counts' and windows' limits: no overflow.
+			h.WantsPerSecond += float64(v.Wants) / v.Window.Seconds()
+			h.BytesPerSecond += float64(v.BytesServed) / v.Window.Seconds()
 			if a.received.After(h.LastHeard) {
 				h.LastHeard = a.received
 			}
@@ -584,8 +600,8 @@ func (g *gossip) heardAt(now time.Time) map[cid.Cid]HeardVideo {
 	}
 	slices.SortFunc(all, func(a, b ranked) int {
 		return cmp.Or(cmp.Compare(b.h.Providers, a.h.Providers),
-			cmp.Compare(b.h.BytesServed, a.h.BytesServed),
-			cmp.Compare(b.h.Wants, a.h.Wants),
+			cmp.Compare(b.h.BytesPerSecond, a.h.BytesPerSecond),
+			cmp.Compare(b.h.WantsPerSecond, a.h.WantsPerSecond),
 			cmp.Compare(a.c.KeyString(), b.c.KeyString()))
 	})
 	trimmed := make(map[cid.Cid]HeardVideo, maxHeardVideos)

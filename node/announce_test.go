@@ -122,13 +122,13 @@ func TestAnnounceReachesPeersAndAggregates(t *testing.T) {
 	v1, v2, v3 := videoCid(t, "v1"), videoCid(t, "v2"), videoCid(t, "v3")
 	start := time.Now()
 	if err := a.Announce(ctx, []Announcement{
-		{Video: v1, Wants: 3, BytesServed: 100},
-		{Video: v2, Wants: 1, BytesServed: 10},
-		{Video: v1, Wants: 1, BytesServed: 1}, // summed into the first
+		{Video: v1, Wants: 3, BytesServed: 100, Window: time.Second},
+		{Video: v2, Wants: 6, BytesServed: 60}, // over the default window
+		{Video: v1, Wants: 1, BytesServed: 1},  // summed into the first
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Announce(ctx, []Announcement{{Video: v1, Wants: 2, BytesServed: 50}}); err != nil {
+	if err := b.Announce(ctx, []Announcement{{Video: v1, Wants: 4, BytesServed: 100, Window: 2 * time.Second}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := private.Announce(ctx, []Announcement{{Video: v3, Wants: 9, BytesServed: 900}}); err != nil {
@@ -138,11 +138,12 @@ func TestAnnounceReachesPeersAndAggregates(t *testing.T) {
 	pollGossip(t, "C to hear both announcers", func() bool { return c.Heard()[v1].Providers == 2 })
 	heard := c.Heard()
 	t.Logf("C heard after %v: %+v", time.Since(start).Round(time.Millisecond), heard)
-	if got, want := heard[v1], (HeardVideo{Providers: 2, Wants: 6, BytesServed: 151}); got.Providers != want.Providers || got.Wants != want.Wants || got.BytesServed != want.BytesServed {
+	// Rates: A's 4 wants and 101 bytes over 1 s plus B's 4 and 100 over 2 s.
+	if got, want := heard[v1], (HeardVideo{Providers: 2, WantsPerSecond: 6, BytesPerSecond: 151}); got.Providers != want.Providers || got.WantsPerSecond != want.WantsPerSecond || got.BytesPerSecond != want.BytesPerSecond {
 		t.Errorf("v1 = %+v, want %+v", got, want)
 	}
-	if got := heard[v2]; got.Providers != 1 || got.Wants != 1 || got.BytesServed != 10 {
-		t.Errorf("v2 = %+v, want 1 provider, 1 want, 10 bytes", got)
+	if got, w := heard[v2], DefaultAnnounceWindow.Seconds(); got.Providers != 1 || got.WantsPerSecond != 6/w || got.BytesPerSecond != 60/w {
+		t.Errorf("v2 = %+v, want 1 provider, 6 wants and 60 bytes over %v", got, DefaultAnnounceWindow)
 	}
 	if lh := heard[v1].LastHeard; lh.Before(start) || lh.After(time.Now()) {
 		t.Errorf("v1 LastHeard %v, want between %v and now", lh, start)
@@ -153,8 +154,8 @@ func TestAnnounceReachesPeersAndAggregates(t *testing.T) {
 
 	// A hears B through C, and never counts itself.
 	pollGossip(t, "A to hear B through C", func() bool { return a.Heard()[v1].Providers == 1 })
-	if got := a.Heard(); len(got) != 1 || got[v1].Wants != 2 {
-		t.Errorf("A heard %+v, want only B's v1 with 2 wants", got)
+	if got := a.Heard(); len(got) != 1 || got[v1].WantsPerSecond != 2 {
+		t.Errorf("A heard %+v, want only B's v1 with 2 wants a second", got)
 	}
 
 	if st := private.AnnounceStats(); st.Published != 0 {
@@ -173,6 +174,16 @@ func TestAnnounceReachesPeersAndAggregates(t *testing.T) {
 	}
 	if st := a.AnnounceStats(); st.Published != 1 {
 		t.Errorf("A published %d after a refused call, want 1", st.Published)
+	}
+
+	// Windows overlap: B's next announcement, with the same demand over
+	// the same window, replaces its first rather than adding to it.
+	pollGossip(t, "B's minimum interval to pass", func() bool {
+		return b.Announce(ctx, []Announcement{{Video: v1, Wants: 4, BytesServed: 100, Window: 2 * time.Second}}) == nil
+	})
+	pollGossip(t, "C to hear B's second announcement", func() bool { return c.AnnounceStats().Accepted == 3 })
+	if got := c.Heard()[v1]; got.Providers != 2 || got.WantsPerSecond != 6 || got.BytesPerSecond != 151 {
+		t.Errorf("v1 after B repeated its window = %+v, want it unchanged (2 providers, 6 wants/s, 151 B/s)", got)
 	}
 }
 
@@ -200,6 +211,8 @@ func TestAnnounceRefusesBadEntriesAndOffline(t *testing.T) {
 		"undefined CID":  {{Video: cid.Undef}},
 		"negative wants": {{Video: videoCid(t, "x"), Wants: -1}},
 		"huge bytes":     {{Video: videoCid(t, "x"), BytesServed: maxAnnouncedBytes + 1}},
+		"tiny window":    {{Video: videoCid(t, "x"), Window: time.Millisecond}},
+		"long window":    {{Video: videoCid(t, "x"), Window: 25 * time.Hour}},
 	} {
 		if err := n.Announce(ctx, entries); err == nil {
 			t.Errorf("%s: Announce succeeded, want an error", name)
@@ -254,7 +267,7 @@ func wireJSON(t testing.TB, v int, sent time.Time, videos ...videoWire) []byte {
 
 func TestDecodeAnnouncement(t *testing.T) {
 	now := time.Now()
-	good := videoWire{Cid: videoCid(t, "good").String(), Wants: 2, Bytes: 3}
+	good := videoWire{Cid: videoCid(t, "good").String(), Wants: 2, Bytes: 3, WindowMs: 60_000}
 	many := make([]videoWire, MaxAnnouncedVideos+1)
 	for i := range many {
 		many[i] = videoWire{Cid: videoCid(t, fmt.Sprint(i)).String()}
@@ -264,23 +277,26 @@ func TestDecodeAnnouncement(t *testing.T) {
 		name, reason string
 		data         []byte
 	}{
-		{"valid", "", wireJSON(t, 1, now, good)},
-		{"valid empty", "", wireJSON(t, 1, now)},
-		{"unknown field ignored", "", []byte(fmt.Sprintf(`{"v":1,"t":%d,"videos":[],"later":true}`, now.UnixMilli()))},
+		{"valid", "", wireJSON(t, announceVersion, now, good)},
+		{"valid empty", "", wireJSON(t, announceVersion, now)},
+		{"unknown field ignored", "", []byte(fmt.Sprintf(`{"v":2,"t":%d,"videos":[],"later":true}`, now.UnixMilli()))},
 		{"garbage", rejectEncoding, []byte("\x00\x01not json")},
-		{"two objects", rejectEncoding, append(wireJSON(t, 1, now), wireJSON(t, 1, now)...)},
-		{"float count", rejectEncoding, []byte(fmt.Sprintf(`{"v":1,"t":%d,"videos":[{"cid":%q,"wants":1.5}]}`, now.UnixMilli(), good.Cid))},
-		{"oversized", rejectOversized, []byte(`{"v":1,"pad":"` + strings.Repeat("x", maxAnnounceBytes) + `"}`)},
-		{"newer version", rejectVersion, wireJSON(t, 2, now, good)},
-		{"too many", rejectEntries, wireJSON(t, 1, now, many...)},
-		{"future", rejectClock, wireJSON(t, 1, now.Add(announceMaxAhead+time.Minute), good)},
-		{"past", rejectClock, wireJSON(t, 1, now.Add(-announceMaxAge-time.Minute), good)},
-		{"bad cid", rejectVideo, wireJSON(t, 1, now, videoWire{Cid: "not-a-cid"})},
-		{"long cid", rejectVideo, wireJSON(t, 1, now, videoWire{Cid: "b" + strings.Repeat("a", maxAnnounceCidLen)})},
-		{"identity cid", rejectVideo, wireJSON(t, 1, now, videoWire{Cid: idCid.String()})},
-		{"duplicate", rejectVideo, wireJSON(t, 1, now, good, good)},
-		{"negative", rejectVideo, wireJSON(t, 1, now, videoWire{Cid: good.Cid, Wants: -1})},
-		{"huge", rejectVideo, wireJSON(t, 1, now, videoWire{Cid: good.Cid, Bytes: maxAnnouncedBytes + 1})},
+		{"two objects", rejectEncoding, append(wireJSON(t, announceVersion, now), wireJSON(t, announceVersion, now)...)},
+		{"float count", rejectEncoding, []byte(fmt.Sprintf(`{"v":2,"t":%d,"videos":[{"cid":%q,"wants":1.5,"window_ms":1000}]}`, now.UnixMilli(), good.Cid))},
+		{"oversized", rejectOversized, []byte(`{"v":2,"pad":"` + strings.Repeat("x", maxAnnounceBytes) + `"}`)},
+		{"newer version", rejectVersion, wireJSON(t, announceVersion+1, now, good)},
+		{"version 1 (demand since the last one)", rejectVersion, wireJSON(t, 1, now, good)},
+		{"too many", rejectEntries, wireJSON(t, announceVersion, now, many...)},
+		{"future", rejectClock, wireJSON(t, announceVersion, now.Add(announceMaxAhead+time.Minute), good)},
+		{"past", rejectClock, wireJSON(t, announceVersion, now.Add(-announceMaxAge-time.Minute), good)},
+		{"bad cid", rejectVideo, wireJSON(t, announceVersion, now, videoWire{Cid: "not-a-cid"})},
+		{"long cid", rejectVideo, wireJSON(t, announceVersion, now, videoWire{Cid: "b" + strings.Repeat("a", maxAnnounceCidLen)})},
+		{"identity cid", rejectVideo, wireJSON(t, announceVersion, now, videoWire{Cid: idCid.String()})},
+		{"duplicate", rejectVideo, wireJSON(t, announceVersion, now, good, good)},
+		{"negative", rejectVideo, wireJSON(t, announceVersion, now, videoWire{Cid: good.Cid, Wants: -1})},
+		{"huge", rejectVideo, wireJSON(t, announceVersion, now, videoWire{Cid: good.Cid, Bytes: maxAnnouncedBytes + 1, WindowMs: 1000})},
+		{"no window", rejectVideo, wireJSON(t, announceVersion, now, videoWire{Cid: good.Cid, Wants: 1})},
+		{"window too long", rejectVideo, wireJSON(t, announceVersion, now, videoWire{Cid: good.Cid, WindowMs: 25 * 3600_000})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := decodeAnnouncement(tc.data, now, announceMaxAhead, announceMaxAge)
@@ -299,8 +315,8 @@ func TestDecodeAnnouncement(t *testing.T) {
 			}
 		})
 	}
-	d, err := decodeAnnouncement(wireJSON(t, 1, now, good), now, announceMaxAhead, announceMaxAge)
-	if err != nil || len(d.videos) != 1 || d.videos[0] != (Announcement{Video: videoCid(t, "good"), Wants: 2, BytesServed: 3}) {
+	d, err := decodeAnnouncement(wireJSON(t, announceVersion, now, good), now, announceMaxAhead, announceMaxAge)
+	if err != nil || len(d.videos) != 1 || d.videos[0] != (Announcement{Video: videoCid(t, "good"), Wants: 2, BytesServed: 3, Window: time.Minute}) {
 		t.Errorf("decoded %+v, %v", d, err)
 	}
 }
@@ -368,9 +384,9 @@ func TestHeardStaysBounded(t *testing.T) {
 	// videos, plus one video everybody lists.
 	shared := videoCid(t, "shared")
 	for i := range 2 * maxAnnouncers {
-		videos := []Announcement{{Video: shared, Wants: 1, BytesServed: 1}}
+		videos := []Announcement{{Video: shared, Wants: 1, BytesServed: 1, Window: time.Second}}
 		for j := range MaxAnnouncedVideos - 1 {
-			videos = append(videos, Announcement{Video: videoCid(t, fmt.Sprint(i, "/", j))})
+			videos = append(videos, Announcement{Video: videoCid(t, fmt.Sprint(i, "/", j)), Window: time.Second})
 		}
 		g.record(peer.ID(fmt.Sprint("peer", i)), &decodedAnnouncement{sent: now, videos: videos}, now.Add(time.Duration(i)*time.Millisecond))
 	}
@@ -384,8 +400,8 @@ func TestHeardStaysBounded(t *testing.T) {
 	if len(heard) != maxHeardVideos {
 		t.Errorf("Heard has %d videos, want the cap %d", len(heard), maxHeardVideos)
 	}
-	if h := heard[shared]; h.Providers != maxAnnouncers || h.Wants != maxAnnouncers {
-		t.Errorf("shared video %+v, want %d providers and wants", h, maxAnnouncers)
+	if h := heard[shared]; h.Providers != maxAnnouncers || h.WantsPerSecond != maxAnnouncers {
+		t.Errorf("shared video %+v, want %d providers and wants a second", h, maxAnnouncers)
 	}
 	// Everything expires after the TTL.
 	if heard := g.heardAt(now.Add(g.limits.TTL + time.Hour)); len(heard) != 0 || len(g.heard) != 0 {
@@ -488,7 +504,9 @@ func TestAnnounceRefusesInvalidPayloads(t *testing.T) {
 	c := startGossipNode(t, false, AnnounceLimits{PeerBurst: 100})
 	m := newRawPeer(t, c)
 	now := time.Now()
-	bad := func(name string) videoWire { return videoWire{Cid: videoCid(t, name).String(), Wants: 1} }
+	bad := func(name string) videoWire {
+		return videoWire{Cid: videoCid(t, name).String(), Wants: 1, WindowMs: 1000}
+	}
 	many := make([]videoWire, MaxAnnouncedVideos+1)
 	for i := range many {
 		many[i] = bad(fmt.Sprint("many", i))
@@ -501,14 +519,14 @@ func TestAnnounceRefusesInvalidPayloads(t *testing.T) {
 		rejectVersion:   1,
 	}
 	m.publish(t, []byte("garbage"))
-	m.publish(t, []byte(`{"v":1,"t":`+fmt.Sprint(now.UnixMilli())+`,"videos":[],"pad":"`+strings.Repeat("x", 20<<10)+`"}`))
-	m.publish(t, wireJSON(t, 1, now, many...))
-	m.publish(t, wireJSON(t, 1, now.Add(time.Hour), bad("future")))
-	m.publish(t, wireJSON(t, 2, now, bad("v2")))
+	m.publish(t, []byte(`{"v":2,"t":`+fmt.Sprint(now.UnixMilli())+`,"videos":[],"pad":"`+strings.Repeat("x", 20<<10)+`"}`))
+	m.publish(t, wireJSON(t, announceVersion, now, many...))
+	m.publish(t, wireJSON(t, announceVersion, now.Add(time.Hour), bad("future")))
+	m.publish(t, wireJSON(t, announceVersion+1, now, bad("v2")))
 	// Then a good one from the same peer: invalid messages cost its score
 	// but five do not graylist it.
 	good := videoCid(t, "good")
-	m.publish(t, wireJSON(t, 1, now.Add(time.Millisecond), videoWire{Cid: good.String(), Wants: 7}))
+	m.publish(t, wireJSON(t, announceVersion, now.Add(time.Millisecond), videoWire{Cid: good.String(), Wants: 7, WindowMs: 1000}))
 
 	pollGossip(t, "every bad message counted and the good one heard", func() bool {
 		c.net.Load().gossip.mu.Lock()
@@ -520,7 +538,7 @@ func TestAnnounceRefusesInvalidPayloads(t *testing.T) {
 		}
 		return true
 	})
-	pollGossip(t, "the good announcement", func() bool { return c.Heard()[good].Wants == 7 })
+	pollGossip(t, "the good announcement", func() bool { return c.Heard()[good].WantsPerSecond == 7 })
 	heard := c.Heard()
 	if len(heard) != 1 {
 		t.Errorf("heard %d videos, want only the good one: %v", len(heard), heard)
@@ -569,7 +587,7 @@ func TestAnnounceRefusesForgedMessages(t *testing.T) {
 	}
 	malloryKey := mallory.Peerstore().PrivKey(mallory.ID())
 	forged := videoCid(t, "forged")
-	data := wireJSON(t, 1, time.Now(), videoWire{Cid: forged.String(), Wants: 1_000_000})
+	data := wireJSON(t, announceVersion, time.Now(), videoWire{Cid: forged.String(), Wants: 1_000_000, WindowMs: 1000})
 	topic := AnnounceTopic
 	seq := func(i uint64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano())+i) }
 
@@ -587,7 +605,7 @@ func TestAnnounceRefusesForgedMessages(t *testing.T) {
 	m2 := &pb.Message{From: []byte(victim.ID()), Data: data, Seqno: seq(2), Topic: &topic}
 	// 3. Signed by the victim's own identity but with its data swapped
 	// afterwards: the signature no longer matches.
-	m3 := &pb.Message{From: []byte(victim.ID()), Data: wireJSON(t, 1, time.Now()), Seqno: seq(3), Topic: &topic}
+	m3 := &pb.Message{From: []byte(victim.ID()), Data: wireJSON(t, announceVersion, time.Now()), Seqno: seq(3), Topic: &topic}
 	victimKey := victim.Host().Peerstore().PrivKey(victim.ID())
 	signed, err := proto.Marshal(m3)
 	if err != nil {
@@ -640,9 +658,9 @@ func TestAnnounceFloodIsRateLimited(t *testing.T) {
 			for j := range videos {
 				v := videoCid(t, fmt.Sprint("flood", sent, "/", j))
 				floodVideos[v] = true
-				videos[j] = videoWire{Cid: v.String(), Wants: 1_000, Bytes: 1 << 30}
+				videos[j] = videoWire{Cid: v.String(), Wants: 1_000, Bytes: 1 << 30, WindowMs: 1000}
 			}
-			flooder.publish(t, wireJSON(t, 1, time.Now().Add(time.Duration(sent)*time.Millisecond), videos...))
+			flooder.publish(t, wireJSON(t, announceVersion, time.Now().Add(time.Duration(sent)*time.Millisecond), videos...))
 			sent++
 		}
 		time.Sleep(50 * time.Millisecond) // pacing the flood, not synchronization

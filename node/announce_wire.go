@@ -11,18 +11,24 @@ import (
 	"github.com/multiformats/go-multihash"
 )
 
-// The wire format of an announcement, version 1, is a JSON object:
+// The wire format of an announcement, version 2, is a JSON object:
 //
-//	{"v":1,"t":1767225600000,"videos":[{"cid":"bafy…","wants":12,"bytes":4194304}]}
+//	{"v":2,"t":1767225600000,"videos":[{"cid":"bafy…","wants":12,"bytes":4194304,"window_ms":600000}]}
 //
 // v is the format version; t is the sender's clock in Unix milliseconds,
 // strictly increasing per sender; videos lists at most
 // MaxAnnouncedVideos file CIDs with the want-list entries and block bytes
-// the sender's bitswap server saw for each since its previous
-// announcement. Counts only: never who asked. JSON rather than CBOR: the
-// message is small and bounded, the standard library decodes it, and a
-// person can read it in a trace.
-const announceVersion = 1
+// the sender's bitswap server saw for each over the last window_ms
+// milliseconds (a sliding window, 100 ms to 24 h). Consecutive
+// announcements cover overlapping windows, so a receiver keeps each
+// sender's latest and never adds them up; a lost announcement loses
+// nothing the next one does not carry again. Counts only: never who
+// asked. JSON rather than CBOR: the message is small and bounded, the
+// standard library decodes it, and a person can read it in a trace.
+//
+// Version 1 (topic /ipfs-tube/seeding/1) carried the demand since the
+// sender's previous announcement, which one lost message lost for good.
+const announceVersion = 2
 
 const (
 	// MaxAnnouncedVideos is how many videos one announcement may list.
@@ -38,9 +44,12 @@ const (
 	// many peers far from overflowing.
 	maxAnnouncedWants = 1 << 40
 	maxAnnouncedBytes = 1 << 53
+	// Windows outside these bounds are refused.
+	minAnnounceWindow = 100 * time.Millisecond
+	maxAnnounceWindow = 24 * time.Hour
 )
 
-// announceWire is the JSON form. Unknown fields are ignored so version 1
+// announceWire is the JSON form. Unknown fields are ignored so version 2
 // can grow optional fields; an incompatible change takes a new topic.
 type announceWire struct {
 	V      int         `json:"v"`
@@ -49,9 +58,10 @@ type announceWire struct {
 }
 
 type videoWire struct {
-	Cid   string `json:"cid"`
-	Wants int64  `json:"wants"`
-	Bytes int64  `json:"bytes"`
+	Cid      string `json:"cid"`
+	Wants    int64  `json:"wants"`
+	Bytes    int64  `json:"bytes"`
+	WindowMs int64  `json:"window_ms"`
 }
 
 // decodedAnnouncement is a validated announcement, handed from the
@@ -88,7 +98,8 @@ func refuse(reason string, format string, args ...any) error {
 func encodeAnnouncement(sent time.Time, entries []Announcement) ([]byte, error) {
 	w := announceWire{V: announceVersion, T: sent.UnixMilli(), Videos: make([]videoWire, 0, len(entries))}
 	for _, e := range entries {
-		w.Videos = append(w.Videos, videoWire{Cid: e.Video.String(), Wants: e.Wants, Bytes: e.BytesServed})
+		w.Videos = append(w.Videos, videoWire{Cid: e.Video.String(), Wants: e.Wants, Bytes: e.BytesServed,
+			WindowMs: e.Window.Milliseconds()})
 	}
 	data, err := json.Marshal(w)
 	if err != nil {
@@ -137,10 +148,11 @@ func decodeAnnouncement(data []byte, now time.Time, maxAhead, maxAge time.Durati
 			return decodedAnnouncement{}, refuse(rejectVideo, "%s listed twice", c)
 		}
 		seen[c] = struct{}{}
-		if err := checkCounts(v.Wants, v.Bytes); err != nil {
+		window := time.Duration(v.WindowMs) * time.Millisecond
+		if err := checkCounts(v.Wants, v.Bytes, window); err != nil {
 			return decodedAnnouncement{}, refuse(rejectVideo, "%s: %v", c, err)
 		}
-		out.videos = append(out.videos, Announcement{Video: c, Wants: v.Wants, BytesServed: v.Bytes})
+		out.videos = append(out.videos, Announcement{Video: c, Wants: v.Wants, BytesServed: v.Bytes, Window: window})
 	}
 	return out, nil
 }
@@ -169,12 +181,15 @@ func checkAnnouncedCid(c cid.Cid) error {
 	return nil
 }
 
-func checkCounts(wants, bytes int64) error {
+func checkCounts(wants, bytes int64, window time.Duration) error {
 	if wants < 0 || wants > maxAnnouncedWants {
 		return fmt.Errorf("wants %d out of range [0, %d]", wants, int64(maxAnnouncedWants))
 	}
 	if bytes < 0 || bytes > maxAnnouncedBytes {
 		return fmt.Errorf("bytes %d out of range [0, %d]", bytes, int64(maxAnnouncedBytes))
+	}
+	if window < minAnnounceWindow || window > maxAnnounceWindow {
+		return fmt.Errorf("window %v out of range [%v, %v]", window, minAnnounceWindow, maxAnnounceWindow)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bsmsg "github.com/ipfs/boxo/bitswap/message"
+	pb "github.com/ipfs/boxo/bitswap/message/pb"
 	"github.com/ipfs/boxo/bitswap/tracer"
 	"github.com/ipfs/boxo/ipld/merkledag"
 	"github.com/ipfs/go-cid"
@@ -18,9 +19,14 @@ import (
 // VideoDemand is what this node's bitswap server saw for one video since
 // Start: counts only, never which peers asked.
 type VideoDemand struct {
-	// Wants counts want-have and want-block entries received for the
-	// video's blocks. A peer that keeps waiting re-sends its wants, so
-	// this measures interest, not distinct blocks.
+	// Wants counts want-block entries received for the video's blocks,
+	// and want-have entries for its root. A peer that keeps waiting
+	// re-sends its wants, so this measures interest, not distinct blocks.
+	// Want-haves for the rest are left out: a viewer sends them to every
+	// peer it knows, so each provider of a video would count the same
+	// viewing and a well-provided video would look as many times more
+	// wanted as it has providers. The root's want-have stays: one per
+	// viewer and video, and what a node that lacks the video hears of it.
 	Wants int64
 	// BlocksSent and BytesSent are the blocks (and their bytes) the
 	// server put into messages to peers. They count when a message is
@@ -233,6 +239,9 @@ func (d *demandTracker) MessageReceived(p peer.ID, msg bsmsg.BitSwapMessage) {
 		if e.Cancel {
 			continue
 		}
+		if e.WantType == pb.Message_Wantlist_Have && !d.isRoot(e.Cid) {
+			continue // see VideoDemand.Wants
+		}
 		v := d.lookup(e.Cid)
 		v.demand.Wants++
 		v.demand.LastWant = now
@@ -259,6 +268,12 @@ func (d *demandTracker) MessageSent(_ peer.ID, msg bsmsg.BitSwapMessage) {
 		v.demand.BlocksSent++
 		v.demand.BytesSent += int64(len(b.RawData()))
 	}
+}
+
+// isRoot reports whether c is an indexed video's root. Callers hold d.mu.
+func (d *demandTracker) isRoot(c cid.Cid) bool {
+	_, ok := d.byRoot[keyOf(c.Hash())]
+	return ok
 }
 
 // lookup is the video c belongs to, or the unattributed bucket. Callers

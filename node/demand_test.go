@@ -107,6 +107,53 @@ func TestDemandAttributedToVideoRoot(t *testing.T) {
 	}
 }
 
+// TestDemandNotMultipliedByProviders: one viewer reads a video three
+// seeders hold. Its want-haves reach all three, but the seeders' wants
+// together stay about one per block: a viewing counts once however many
+// nodes provide the video, so "fewer providers first" is not undone by
+// demand that grows with the providers.
+func TestDemandNotMultipliedByProviders(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const size = 8 << 20
+	blocks := int64(size/ChunkSize + 1)
+	viewer := newTestNode(t)
+	var seeders []*Node
+	var video cid.Cid
+	for range 3 {
+		s := newTestNode(t)
+		res, err := s.Import(ctx, newRandomReader(64, size))
+		if err != nil {
+			t.Fatal(err)
+		}
+		video = res.Cid
+		if err := s.IndexVideo(ctx, video); err != nil {
+			t.Fatal(err)
+		}
+		if err := viewer.Connect(ctx, addrInfoOver(t, s, ma.P_TCP)); err != nil {
+			t.Fatal(err)
+		}
+		seeders = append(seeders, s)
+	}
+	f, err := viewer.Open(ctx, video)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha256Of(t, f) != sha256Of(t, newRandomReader(64, size)) {
+		t.Fatal("damaged copy")
+	}
+	f.Close()
+	var wants, sent int64
+	for _, s := range seeders {
+		d := s.Demand()[video]
+		wants, sent = wants+d.Wants, sent+d.BlocksSent
+	}
+	t.Logf("one viewing from three seeders: %d wants, %d blocks sent (%d blocks in the file)", wants, sent, blocks)
+	if sent < blocks || wants < blocks || wants > blocks*3/2 {
+		t.Errorf("%d wants and %d blocks sent over three seeders for a %d-block viewing: want about one want a block", wants, sent, blocks)
+	}
+}
+
 // TestDemandForVideoNotLocal: a root indexed before any of it is local
 // still gathers the wants peers send for it: demand for a video this node
 // could seed but does not have.

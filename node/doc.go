@@ -100,8 +100,13 @@
 // Nodes tell each other which videos they serve, and how much demand they
 // saw for them, on the gossipsub topic AnnounceTopic: signed (StrictSign),
 // versioned JSON of at most 64 videos and 16 KiB, counts only, never who
-// watched. Announce publishes (at most every 15 s; nothing in private
-// mode); Heard sums what others announced in the last 10 minutes. The
+// watched. Each entry carries the demand of a sliding window that ends
+// when it is sent (the last 10 minutes by default), so consecutive
+// announcements overlap and any one that arrives carries all recent
+// demand: a lost announcement loses nothing. Announce publishes (at most
+// every 15 s; nothing in private mode); Heard keeps each peer's latest
+// announcement for 10 minutes (a newer one replaces it, never adds to it)
+// and sums them per video as rates (counts over their windows). The
 // validator refuses bad payloads and penalizes their sender, and limits
 // each sender to a burst of 3 and then one per 10 s: a flooding peer is
 // penalized for 10 minutes and soon graylisted by gossipsub's peer score.
@@ -113,6 +118,23 @@
 // bytes our bitswap server saw per video since Start, counts only, never
 // who asked; CountProviders estimates from the DHT how many other nodes
 // provide a video. The auto-seeding engine (library) ranks videos by them.
+//
+// # A full disk
+//
+// Badger writes through memory-mapped sparse files, so on a full disk a
+// write does not fail: the process dies of SIGBUS. The node therefore
+// keeps a reserve free on the repo's disk (DefaultDiskReserve, 64 MiB;
+// WithDiskReserve): a block write that would go below it is refused with
+// ErrDiskFull (an import or a pin fails with it, a fetch stops, a player
+// reading uncached bytes gets it), while everything stored is still
+// served, pins stay, and eviction still frees space (without rotating
+// Badger's newest value-log file while less than 80 MiB is free, and not
+// at all below 40 MiB). The library's quota keeper stops fetches before
+// this, at its free-disk floor; the reserve catches what that floor cannot
+// see coming, such as another program filling the disk during a fetch.
+// Small writes (pins, DHT records) are not metered: a disk another program
+// fills to the last byte can still crash Badger. VerifyBlocks re-hashes
+// every stored block.
 //
 // # Repo
 //

@@ -60,7 +60,7 @@ func (n *Node) removeBlocks(ctx context.Context, dead []cid.Cid) (GCResult, erro
 		res.BytesRemoved += int64(size)
 	}
 	if res.BlocksRemoved > 0 {
-		if err := reclaimSpace(ctx, n.ds.DB); err != nil {
+		if err := reclaimSpace(ctx, n.ds.DB, n.guard.freeNow); err != nil {
 			return res, fmt.Errorf("reclaim: %w", err)
 		}
 	}
@@ -70,7 +70,10 @@ func (n *Node) removeBlocks(ctx context.Context, dead []cid.Cid) (GCResult, erro
 // Evict deletes the locally stored blocks of the DAGs under roots that no
 // pin keeps, then reclaims the space: "remove this video from my disk"
 // without touching other cached videos, which GC would delete too. Roots
-// that are pinned, or blocks another pinned DAG shares, stay.
+// that are pinned, or blocks another pinned DAG shares, stay. On a disk
+// too full to rewrite Badger's files safely the blocks are deleted but
+// their space stays taken, and Evict fails with ErrDiskFull; a later GC or
+// Evict with more room gives it back.
 func (n *Node) Evict(ctx context.Context, roots ...cid.Cid) (GCResult, error) {
 	defer n.gcLocker.GCLock(ctx).Unlock(ctx)
 	live, err := n.liveSet(ctx)

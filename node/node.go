@@ -81,8 +81,9 @@ type Config struct {
 type Option func(*options)
 
 type options struct {
-	log      *slog.Logger
-	announce AnnounceLimits
+	log         *slog.Logger
+	announce    AnnounceLimits
+	diskReserve int64
 }
 
 // WithLogger sets the logger; the default is slog.Default().
@@ -98,6 +99,7 @@ type Node struct {
 
 	ds       *badger4.Datastore
 	trim     *pageTrimmer
+	guard    *diskGuard    // refuses block writes that would fill the disk
 	delivery deliveryMeter // how fast peers deliver, for read-ahead
 	// gateways is the HTTP fallback; nil when Config.Gateways is empty.
 	gateways   gatewayFetcher
@@ -187,9 +189,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 	n := &Node{cfg: cfg, log: o.log, repo: r, ds: ds, gcLocker: blockstore.NewGCLocker()}
 	n.announceLimits = o.announce.withDefaults()
 	n.trim = newPageTrimmer(filepath.Join(cfg.Repo, datastoreDir), o.log)
+	n.guard = newDiskGuard(cfg.Repo, o.diskReserve, o.log)
 	// Identity CIDs carry their data inline; the id store answers them
 	// without touching Badger.
-	n.blockstore = blockstore.NewIdStore(trimmingBlockstore{blockstore.NewBlockstore(ds), n.trim})
+	n.blockstore = blockstore.NewIdStore(guardedBlockstore{
+		trimmingBlockstore{blockstore.NewBlockstore(ds), n.trim}, n.guard})
 	n.offlineServ = blockservice.New(n.blockstore, offline.Exchange(n.blockstore))
 	n.offlineDAG = merkledag.NewDAGService(n.offlineServ)
 	n.pinner, err = dspinner.New(ctx, ds, n.offlineDAG)

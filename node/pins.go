@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/ipfs/boxo/ipld/merkledag"
@@ -17,7 +18,8 @@ type PinInfo struct {
 
 // Pin fetches the whole DAG under c (from peers when it is not local) and
 // pins it recursively, then announces it to the DHT. With PinForSeeding
-// the fetch draws from the download cap.
+// the fetch draws from the download cap. A fetch stopped by the disk's
+// reserve fails with ErrDiskFull; what it fetched stays, unpinned.
 func (n *Node) Pin(ctx context.Context, c cid.Cid, opts ...PinOption) error {
 	var o pinOptions
 	for _, opt := range opts {
@@ -31,7 +33,14 @@ func (n *Node) Pin(ctx context.Context, c cid.Cid, opts ...PinOption) error {
 	defer n.gcLocker.PinLock(ctx).Unlock(ctx)
 	// The pinner only sees local blocks; fetch the whole DAG first (from
 	// peers once online). The pin lock keeps GC off the fresh blocks.
+	refused := n.guard.refused.Load()
 	if err := merkledag.FetchGraph(ctx, c, dag, walk...); err != nil {
+		// The block service logs a refused write and ends the fetch with
+		// a generic "failed to fetch all nodes": name the cause.
+		if n.guard.refused.Load() > refused && !errors.Is(err, ErrDiskFull) {
+			free, _ := n.guard.freeNow()
+			err = fmt.Errorf("%w: %d bytes free on the repo's disk, %d kept free (%v)", ErrDiskFull, free, n.guard.reserve, err)
+		}
 		return fmt.Errorf("pin %s: %w", c, err)
 	}
 	return n.pinRecursive(ctx, c)

@@ -22,7 +22,7 @@ func badgerOptions() *badger4.Options {
 	opts := badger4.DefaultOptions
 	opts.Options = badger.DefaultOptions("").
 		WithValueThreshold(64 << 10).
-		WithValueLogFileSize(32 << 20).
+		WithValueLogFileSize(valueLogFileSize).
 		WithMemTableSize(16 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
@@ -47,6 +47,9 @@ func openDatastore(repoDir string) (*badger4.Datastore, error) {
 	return ds, nil
 }
 
+// valueLogFileSize is the size of Badger's value-log files.
+const valueLogFileSize = 32 << 20
+
 // reclaimDiscardRatio: value-log files at least this dead get rewritten.
 // 0.5 left files with a quarter of dead data untouched; 0.2 freed them.
 const reclaimDiscardRatio = 0.2
@@ -54,16 +57,36 @@ const reclaimDiscardRatio = 0.2
 // reclaimPrefix cannot clash with go-ds-badger4's keys, which start with "/".
 var reclaimPrefix = []byte("!reclaim/")
 
+// Free space reclaimSpace needs for its steps (see there): rotating the
+// head takes a filler one value-log file long and the rewrites that follow
+// up to another file; each rewrite copies at most a file's live part
+// before the file goes. Below these it does less rather than fill the
+// disk (Badger's mapped files turn a full disk into SIGBUS, not an error).
+const (
+	reclaimRotateFree  = 2*valueLogFileSize + 16<<20
+	reclaimRewriteFree = valueLogFileSize + 8<<20
+)
+
 // reclaimSpace gives the space of deleted blocks back to the disk, with the
 // database open. Measured here: 1 GiB written, 800 MiB deleted, du went
 // from 1024 to 224 MiB in 1.2 s. GC calls it under the GC lock, so imports
 // and pins wait; a block bitswap receives during step 2 (tens of ms) fails
 // to store and is simply asked for again by the reader (File retries).
-func reclaimSpace(ctx context.Context, db *badger.DB) error {
+//
+// free reports the disk's free space. With less than reclaimRotateFree the
+// head file is left alone (its dead blocks stay until a later reclaim with
+// more room), and rewrites stop below reclaimRewriteFree with ErrDiskFull.
+func reclaimSpace(ctx context.Context, db *badger.DB, free func() (int64, error)) error {
+	room, ferr := free()
+	rotate := ferr != nil || room >= reclaimRotateFree
 	// 1. Value-log GC never touches the newest ("head") file, so rotate
 	// it: one transaction of more than a file's worth of 1 MiB values
-	// always starts a new head. The filler also serves step 2.
+	// always starts a new head. The filler also serves step 2. Short of
+	// room, one small key serves step 2 alone.
 	err := db.Update(func(txn *badger.Txn) error {
+		if !rotate {
+			return txn.Set(append(append([]byte{}, reclaimPrefix...), '0'), []byte{0})
+		}
 		chunk := make([]byte, 1<<20)
 		for i := int64(0); i*int64(len(chunk)) <= db.Opts().ValueLogFileSize; i++ {
 			key := append(append([]byte{}, reclaimPrefix...), strconv.FormatInt(i, 10)...)
@@ -92,6 +115,9 @@ func reclaimSpace(ctx context.Context, db *badger.DB) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if room, err := free(); err == nil && room < reclaimRewriteFree {
+			return fmt.Errorf("reclaim: %w: %d bytes free, a value-log rewrite needs %d", ErrDiskFull, room, int64(reclaimRewriteFree))
 		}
 		switch err := db.RunValueLogGC(reclaimDiscardRatio); {
 		case err == nil:

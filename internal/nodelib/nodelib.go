@@ -8,6 +8,8 @@ package nodelib
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/ipfs/go-cid"
 
@@ -32,7 +34,17 @@ func (s Store) IsPinned(ctx context.Context, c cid.Cid) (bool, error) {
 
 func (s Store) Evict(ctx context.Context, roots ...cid.Cid) (int64, error) {
 	res, err := s.N.Evict(ctx, roots...)
-	return res.BytesRemoved, err
+	return res.BytesRemoved, diskFull(err)
+}
+
+// diskFull makes the node's ErrDiskFull (a write refused at the disk's
+// reserve) the library's, so the Keeper and the engine see the disk as
+// the cause and say so rather than fail.
+func diskFull(err error) error {
+	if errors.Is(err, node.ErrDiskFull) && !errors.Is(err, library.ErrDiskFull) {
+		return fmt.Errorf("%w: %w", library.ErrDiskFull, err)
+	}
+	return err
 }
 
 // Seed is the node as the auto-seeding engine sees it.
@@ -42,7 +54,7 @@ var _ library.SeedNode = Seed{}
 
 // Pin fetches for seeding: the node's download cap applies.
 func (s Seed) Pin(ctx context.Context, c cid.Cid) error {
-	return s.N.Pin(ctx, c, node.PinForSeeding())
+	return diskFull(s.N.Pin(ctx, c, node.PinForSeeding()))
 }
 
 func (s Seed) Unpin(ctx context.Context, c cid.Cid) error { return s.N.Unpin(ctx, c) }
@@ -82,7 +94,8 @@ func (s Seed) Demand() map[cid.Cid]library.VideoDemand {
 func (s Seed) Heard() map[cid.Cid]library.HeardVideo {
 	out := map[cid.Cid]library.HeardVideo{}
 	for c, h := range s.N.Heard() {
-		out[c] = library.HeardVideo{Providers: h.Providers, Wants: h.Wants, BytesServed: h.BytesServed, LastHeard: h.LastHeard}
+		out[c] = library.HeardVideo{Providers: h.Providers, WantsPerSecond: h.WantsPerSecond,
+			BytesPerSecond: h.BytesPerSecond, LastHeard: h.LastHeard}
 	}
 	return out
 }
@@ -90,7 +103,7 @@ func (s Seed) Heard() map[cid.Cid]library.HeardVideo {
 func (s Seed) Announce(ctx context.Context, entries []library.Announcement) error {
 	out := make([]node.Announcement, len(entries))
 	for i, e := range entries {
-		out[i] = node.Announcement{Video: e.Video, Wants: e.Wants, BytesServed: e.BytesServed}
+		out[i] = node.Announcement{Video: e.Video, Wants: e.Wants, BytesServed: e.BytesServed, Window: e.Window}
 	}
 	return s.N.Announce(ctx, out)
 }
