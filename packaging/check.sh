@@ -149,7 +149,10 @@ if [ -f "$exe" ]; then
 	# one is the very PNG in assets/icons.
 	hex() { od -An -v -tx1 "$1" | tr -d ' \n'; }
 	x86_64-w64-mingw32-objcopy -O binary --only-section=.rsrc "$exe" "$work/rsrc.bin"
-	if hex "$work/rsrc.bin" | grep -qF "$(hex "$root/assets/icons/256.png")"; then
+	# Via files, not a pipe: grep -q stops reading at the first match and,
+	# under pipefail, the writer's SIGPIPE would turn a match into a failure.
+	hex "$work/rsrc.bin" >"$work/rsrc.hex"
+	if grep -qF "$(hex "$root/assets/icons/256.png")" "$work/rsrc.hex"; then
 		ok "exe embeds the app icon"
 	else
 		fail "exe's resources do not hold assets/icons/256.png"
@@ -192,7 +195,8 @@ if [ -f "$exe" ]; then
 	# not a file stops the packaging.
 	printf 'MZ stand-in\n' >"$work/some-libmpv.dll"
 	if VERSION=$VERSION LIBMPV_DLL="$work/some-libmpv.dll" "$root/packaging/windows/package.sh" "$exe" "$work/zipdist" >/dev/null 2>&1 &&
-		unzip -Z1 "$work/zipdist/ipfs-tube-$VERSION-windows-amd64.zip" | grep -qx 'IPFS-Tube/libmpv-2.dll'; then
+		unzip -Z1 "$work/zipdist/ipfs-tube-$VERSION-windows-amd64.zip" >"$work/ziplist-dll" &&
+		grep -qx 'IPFS-Tube/libmpv-2.dll' "$work/ziplist-dll"; then
 		ok "LIBMPV_DLL=… puts libmpv-2.dll beside the exe in the zip"
 	else
 		fail "LIBMPV_DLL did not end up in the zip as libmpv-2.dll"
