@@ -18,13 +18,24 @@ func TestProbesWarmRanking(t *testing.T) {
 	midURL := served(t, mid.wrap(delayed(80*time.Millisecond, gatewayHandler(c))))
 	farURL := served(t, far.wrap(delayed(250*time.Millisecond, gatewayHandler(c))))
 	dead := deadURL(t)
-	start := time.Now()
-	f := newFetcher(t, []string{dead, farURL, midURL, nearURL})
-	for _, r := range f.Ranking() {
+
+	// Until a probe answers, a gateway is untested: one held back shows
+	// it (a loopback gateway that answers at once may beat any check).
+	release := make(chan struct{})
+	heldURL := served(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		gatewayHandler(c).ServeHTTP(w, r)
+	}))
+	held := newFetcher(t, []string{heldURL, dead})
+	for _, r := range held.Ranking() {
 		if r.State != StateUntested && r.State != StateUnreachable {
-			t.Fatalf("%s is %q right after New", r.URL, r.State)
+			t.Errorf("%s is %q before its probe answered", r.URL, r.State)
 		}
 	}
+	close(release)
+
+	start := time.Now()
+	f := newFetcher(t, []string{dead, farURL, midURL, nearURL})
 	waitFor(t, "startup probes", 30*time.Second, func() bool {
 		return near.probes.Load() == 2 && mid.probes.Load() == 2 && far.probes.Load() == 2 &&
 			rankOf(f, farURL).Requests == 2 && rankOf(f, dead).Requests == 1
