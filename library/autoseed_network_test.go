@@ -109,18 +109,6 @@ func (m *liveMember) score(c cid.Cid) library.VideoScore {
 	return library.VideoScore{Cid: c}
 }
 
-func sameSet(got []cid.Cid, want ...cid.Cid) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for _, w := range want {
-		if !slices.ContainsFunc(got, w.Equals) {
-			return false
-		}
-	}
-	return true
-}
-
 // The multi-node acceptance test of auto-seeding (issue 6), on loopback
 // with real nodes, gossip, DHT, bitswap and Badger: one publisher, three
 // viewers, two volunteers whose quotas fit about two of the 8 MiB videos.
@@ -319,11 +307,22 @@ func TestAutoSeedNetworkLarge(t *testing.T) {
 		}
 	}
 	t.Logf("phase 2: B and E watched six times each in %.1f s", time.Since(phase2).Seconds())
-	for i, vol := range volunteers {
-		waitFor(t, fmt.Sprintf("volunteer %d to replace A and D by B and E", i), func() bool {
-			return sameSet(vol.holds(t, ctx), b, e) && len(logs[i].swaps()) >= 2
-		})
-	}
+	// Every volunteer moves over, but not always to the same videos: once
+	// one of them seeds E, E has more providers than the A or D the other
+	// still holds, and the other may rightly keep that one (fewer providers
+	// first). Seen in 2 of 4 runs: volunteer 1 kept A, which volunteer 0
+	// had dropped. So B and E must each be seeded by a volunteer, and each
+	// volunteer must have swapped.
+	waitFor(t, "the volunteers to replace A and D by B and E", func() bool {
+		var held []cid.Cid
+		for i, vol := range volunteers {
+			if len(logs[i].swaps()) == 0 {
+				return false
+			}
+			held = append(held, vol.holds(t, ctx)...)
+		}
+		return slices.ContainsFunc(held, b.Equals) && slices.ContainsFunc(held, e.Equals)
+	})
 	for i, vol := range volunteers {
 		sw := logs[i].swaps()
 		for j := 1; j < len(sw); j++ {
