@@ -62,6 +62,45 @@
 // that is malformed, newer, names a missing file or the wrong cid gives
 // ErrBadMetadata.
 //
+// # Walk bounds
+//
+// A DAG from the network is hostile until walked: a HAMT-sharded
+// directory whose shards link hundreds of times to the same child shard
+// holds billions of entries in four blocks of 12 KiB, and an unbounded
+// listing of it ran out of memory. So every walk is bounded, in one
+// place: a walk budget rides on the walk's context, and the node's
+// blockstore charges every block read under that context to it
+// (walkbound.go), whatever block service, session, resolver or DAG
+// service reads through it. A walk is one ResolvePath, one ResolveVideo,
+// one PublishVideo completeness check, and one request to any gateway
+// handler the node serves (newGatewayHandler, used by StartGateway and
+// TrustlessHandler; a server added later on it inherits the bounds).
+// Its bounds:
+//
+//   - MaxWalkBlocks (8192) block reads. A block read twice counts twice,
+//     so this also bounds the links followed and, for walkers that keep
+//     what they load (boxo's HAMT does), the memory: each link kept is an
+//     entry or a block read. A HAMT directory of 10,000 entries takes
+//     about 1,000 reads; a CAR or tar response of a video about one per
+//     MiB, so those end past 8 GiB.
+//   - MaxDirEntries (10,000) directory entries listed. A video directory
+//     holds three; 10,000 leaves room for subtitles and chapters.
+//
+// HAMT depth needs no bound of its own: each level is a block read, and a
+// lookup follows one hash path (at most 8 levels of 256).
+//
+// Past a bound the walk's context is cancelled (so fetches under way
+// stop) and the walk fails with a *DAGTooLargeError naming the bound,
+// which matches ErrDAGTooLarge; a gateway answers 502 Bad Gateway with it
+// (a CAR or tar body already under way ends with the error). Reading a
+// file with Open is not a walk: a File fetches only what its reader reads
+// and keeps only the file's internal nodes, by CID, so a player may
+// stream a film of any length. Measured on a reuse bomb of four 12 KiB
+// shards: ResolveVideo fails in under 0.2 s with the heap 5 MiB larger;
+// before the bounds, a bomb of two levels (65,536 entries) took 37 MiB,
+// three levels of empty shards 51 MiB and 1.4 s, and each level more
+// multiplies both by 256.
+//
 // # Upload rate cap
 //
 // Config.UploadLimit (or SetUploadLimit at run time) caps what this node

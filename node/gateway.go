@@ -148,7 +148,7 @@ func (n *Node) StartGateway(ctx context.Context, opts ...GatewayOption) (*Gatewa
 		},
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
-	g.handler = gateway.NewHandler(gateway.Config{
+	g.handler = newGatewayHandler(gateway.Config{
 		// mpv gets HTTP 406 without deserialized responses (DESIGN.md).
 		DeserializedResponses: true,
 		NoDNSLink:             true,
@@ -451,6 +451,17 @@ func servedSpan(ranges []gateway.ByteRange, size int64) (start, end int64) {
 	return first.Start, first.End
 }
 
+// newGatewayHandler is boxo's gateway handler as every HTTP server of the
+// node builds it: each request is one walk under the walk bounds
+// (walkBoundedBackend) and no response invites content sniffing.
+func newGatewayHandler(c gateway.Config, backend gateway.IPFSBackend) http.Handler {
+	h := gateway.NewHandler(c, walkBoundedBackend{backend})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
+
 // gatewayBackend is boxo's BlocksBackend (over the node's current block
 // service: offline before Start, bitswap after) with file responses
 // served by File.
@@ -524,7 +535,11 @@ func (b *gatewayBackend) video(ctx context.Context, p path.ImmutablePath) (md ga
 	}
 	v, err = b.g.videoInDir(ctx, nd)
 	if err != nil {
-		return md, v, false, gateway.NewErrorStatusCode(fmt.Errorf("directory %s: %w", root, err), http.StatusNotFound)
+		status := http.StatusNotFound
+		if errors.Is(err, ErrDAGTooLarge) {
+			status = http.StatusBadGateway
+		}
+		return md, v, false, gateway.NewErrorStatusCode(fmt.Errorf("directory %s: %w", root, err), status)
 	}
 	md.PathSegmentRoots = append(md.PathSegmentRoots, root)
 	md.LastSegment = path.FromCid(v.Cid)

@@ -56,6 +56,6 @@ func (n *Node) TrustlessHandler() (http.Handler, error) {
 		return nil, fmt.Errorf("trustless handler: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/ipfs/", gateway.NewHandler(gateway.Config{}, backend))
+	mux.Handle("/ipfs/", newGatewayHandler(gateway.Config{}, backend))
 	return n.capUploads(mux), nil
 }

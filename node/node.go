@@ -192,8 +192,10 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 	n.guard = newDiskGuard(cfg.Repo, o.diskReserve, o.log)
 	// Identity CIDs carry their data inline; the id store answers them
 	// without touching Badger.
-	n.blockstore = blockstore.NewIdStore(guardedBlockstore{
-		trimmingBlockstore{blockstore.NewBlockstore(ds), n.trim}, n.guard})
+	// Every read goes through the walk bounds (see walkbound.go): reads
+	// under a context that carries a walk budget are charged to it.
+	n.blockstore = walkBoundedBlockstore{blockstore.NewIdStore(guardedBlockstore{
+		trimmingBlockstore{blockstore.NewBlockstore(ds), n.trim}, n.guard})}
 	n.offlineServ = blockservice.New(n.blockstore, offline.Exchange(n.blockstore))
 	n.offlineDAG = merkledag.NewDAGService(n.offlineServ)
 	n.pinner, err = dspinner.New(ctx, ds, n.offlineDAG)

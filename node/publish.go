@@ -162,14 +162,22 @@ func checkEntryName(name string) error {
 
 // checkComplete makes sure every block of the file is stored locally.
 // Raw leaves are only looked up, not read, so a large file costs one read
-// per MiB-level internal node.
+// per MiB-level internal node. Each block is visited once, however often
+// it is linked (a file from a peer may link one node many times), and the
+// walk is under the walk bounds.
 func (n *Node) checkComplete(ctx context.Context, c cid.Cid) error {
+	ctx, release := boundWalk(ctx)
+	defer release()
 	var missing int
 	var first cid.Cid
+	seen := cid.NewSet()
 	var walk func(c cid.Cid) error
 	walk = func(c cid.Cid) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if !seen.Visit(c) {
+			return nil
 		}
 		if c.Type() == cid.Raw {
 			has, err := n.blockstore.Has(ctx, c)
@@ -203,7 +211,7 @@ func (n *Node) checkComplete(ctx context.Context, c cid.Cid) error {
 		return nil
 	}
 	if err := walk(c); err != nil {
-		return fmt.Errorf("file %s: %w", c, err)
+		return fmt.Errorf("file %s: %w", c, walkError(ctx, err))
 	}
 	if missing > 0 {
 		return fmt.Errorf("file %s is incomplete locally (%d blocks missing, first %s): fetch or import it first", c, missing, first)

@@ -178,8 +178,12 @@ const EndsPrefetchTimeout = 2 * time.Minute
 func withStatsSink(s readStatsSink) FileOption { return func(f *File) { f.sink = s } }
 
 // Open returns a random-access reader over the UnixFS file c, fetching
-// blocks from peers when they are not local.
+// blocks from peers when they are not local. Reading is no walk: a File
+// reads the blocks under what its reader asks for and keeps only the
+// file's internal nodes (by CID), so ctx's walk budget, if any, does not
+// apply to it.
 func (n *Node) Open(ctx context.Context, c cid.Cid, opts ...FileOption) (*File, error) {
+	ctx = unboundWalk(ctx)
 	var probe File
 	for _, o := range opts {
 		o(&probe)

@@ -15,8 +15,10 @@ import (
 
 // ResolvePath follows a slash-separated path of UnixFS directory entries
 // (HAMT-sharded directories included) below root and returns the CID it
-// names.
+// names. It is one walk: past MaxWalkBlocks it fails with ErrDAGTooLarge.
 func (n *Node) ResolvePath(ctx context.Context, root cid.Cid, subpath string) (cid.Cid, error) {
+	ctx, release := boundWalk(ctx)
+	defer release()
 	subpath = strings.Trim(subpath, "/")
 	if subpath == "" {
 		return root, nil
@@ -34,7 +36,7 @@ func (n *Node) ResolvePath(ctx context.Context, root cid.Cid, subpath string) (c
 	r := resolver.NewBasicResolver(fc.WithReifier(unixfsnode.Reify))
 	c, _, err := r.ResolveToLastNode(ctx, ip)
 	if err != nil {
-		return cid.Undef, fmt.Errorf("resolve %s: %w", p, err)
+		return cid.Undef, fmt.Errorf("resolve %s: %w", p, walkError(ctx, err))
 	}
 	return c, nil
 }

@@ -113,15 +113,19 @@ func isVideoName(name string) bool {
 // only video file, else its largest video file (videos are recognised by
 // extension). A directory without any video gives ErrNoVideo; unusable
 // metadata gives ErrBadMetadata. Blocks come from peers when not local.
+// It is one walk: past MaxWalkBlocks block reads or MaxDirEntries entries
+// it fails with ErrDAGTooLarge.
 func (n *Node) ResolveVideo(ctx context.Context, c cid.Cid) (Video, error) {
+	ctx, release := boundWalk(ctx)
+	defer release()
 	dag := n.dagService()
 	nd, err := dag.Get(ctx, c)
 	if err != nil {
-		return Video{}, fmt.Errorf("resolve video %s: %w", c, err)
+		return Video{}, fmt.Errorf("resolve video %s: %w", c, walkError(ctx, err))
 	}
 	v, err := resolveVideoNode(ctx, dag, nd)
 	if err != nil {
-		return Video{}, fmt.Errorf("resolve video %s: %w", c, err)
+		return Video{}, fmt.Errorf("resolve video %s: %w", c, walkError(ctx, err))
 	}
 	return v, nil
 }
@@ -158,18 +162,16 @@ func unixfsKind(nd ipld.Node) (ufspb.Data_DataType, int64, error) {
 	return fsn.Type(), int64(fsn.FileSize()), nil
 }
 
+// videoInDirectory picks the video of dirNode; ctx must carry a walk
+// budget (boundWalk).
 func videoInDirectory(ctx context.Context, dag ipld.DAGService, dirNode ipld.Node) (Video, error) {
-	dir, err := uio.NewDirectoryFromNode(dag, dirNode)
-	if err != nil {
-		return Video{}, fmt.Errorf("read directory: %w", err)
-	}
 	entries := map[string]*ipld.Link{}
-	err = dir.ForEachLink(ctx, func(l *ipld.Link) error {
+	err := listDirectory(ctx, dag, dirNode, func(l *ipld.Link) error {
 		entries[l.Name] = l
 		return nil
 	})
 	if err != nil {
-		return Video{}, fmt.Errorf("read directory: %w", err)
+		return Video{}, err
 	}
 
 	var chosen *ipld.Link
