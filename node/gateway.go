@@ -523,7 +523,11 @@ func (b *gatewayBackend) video(ctx context.Context, p path.ImmutablePath) (md ga
 		return md, v, false, nil
 	}
 	kind, size, err := unixfsKind(nd)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrCorruptFile):
+		// Not for boxo's reader either: it has no such check.
+		return md, v, false, gateway.NewErrorStatusCode(fmt.Errorf("file %s: %w", root, err), http.StatusBadGateway)
+	case err != nil:
 		return md, v, false, nil
 	}
 	switch kind {

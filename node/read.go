@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,10 @@ import (
 // ErrNotFile is returned when a CID names something other than a UnixFS
 // file (a directory, say).
 var ErrNotFile = errors.New("not a file")
+
+// ErrCorruptFile is returned for a UnixFS file node that cannot describe
+// a file: its block sizes add up past what a file offset holds (2^63-1).
+var ErrCorruptFile = errors.New("corrupt UnixFS file")
 
 // DefaultReadAhead is how many bytes beyond the cursor a File keeps
 // fetching: 64 one-MiB blocks. Bitswap moves blocks at a rate bound by
@@ -275,9 +280,14 @@ func decodeFileNode(blk blocks.Block) (*fileNodeInfo, int64, error) {
 	info := &fileNodeInfo{data: fsn.Data()}
 	off := int64(len(info.data))
 	for i, l := range links {
-		sz := int64(fsn.BlockSize(i))
-		info.children = append(info.children, childRef{cid: l.Cid, off: off, size: sz})
-		off += sz
+		// Sizes come from whoever made the node: unchecked, a sum past
+		// 2^63-1 wraps to a negative length, which reads as empty.
+		sz := fsn.BlockSize(i)
+		if sz > uint64(math.MaxInt64-off) {
+			return nil, 0, fmt.Errorf("block sizes add up past %d bytes (block %d: %d): %w", int64(math.MaxInt64), i, sz, ErrCorruptFile)
+		}
+		info.children = append(info.children, childRef{cid: l.Cid, off: off, size: int64(sz)})
+		off += int64(sz)
 	}
 	return info, off, nil
 }

@@ -159,7 +159,17 @@ func unixfsKind(nd ipld.Node) (ufspb.Data_DataType, int64, error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("not UnixFS: %w", err)
 	}
-	return fsn.Type(), int64(fsn.FileSize()), nil
+	switch fsn.Type() {
+	case ft.TFile, ft.TRaw:
+		// Check what a File will see, not only the node's filesize field:
+		// its block sizes are what reading goes by.
+		_, size, err := decodeFileNode(nd)
+		if err != nil {
+			return 0, 0, err
+		}
+		return fsn.Type(), size, nil
+	}
+	return fsn.Type(), 0, nil
 }
 
 // videoInDirectory picks the video of dirNode; ctx must carry a walk
