@@ -39,8 +39,10 @@
 // The gateway trusts nothing but its own URLs: the first path segment is
 // a random token made per run, the Host header must name the loopback
 // address it listens on (against DNS rebinding), only GET and HEAD of
-// /ipfs/ paths are answered, and no CORS header is sent, so a web page in
-// a browser can neither read from it nor make it fetch.
+// /ipfs/ paths are answered (in clean form: a path with dot segments or
+// doubled slashes is refused, not cleaned, since boxo would clean it into
+// another path), and no CORS header is sent, so a web page in a browser
+// can neither read from it nor make it fetch.
 //
 // # Video directories
 //

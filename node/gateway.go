@@ -266,7 +266,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Only immutable content: /ipns/ would send the node resolving names
 	// (and DNSLink) for whoever holds the token.
-	if !strings.HasPrefix(rest, "/ipfs/") {
+	if !isCleanIPFSPath(rest) {
 		g.refuse(w, r, http.StatusNotFound, "not found")
 		return
 	}
@@ -290,6 +290,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.n.log.Debug("gateway response", "method", r.Method, "path", rest, "range", r.Header.Get("Range"),
 			"bytes", cw.bytes, "first_byte", firstByte, "took", time.Since(start))
 	}
+}
+
+// isCleanIPFSPath says whether p is an /ipfs/ path in its clean form
+// (a trailing slash aside). Dot segments and doubled slashes are refused,
+// not cleaned: boxo's handler cleans the path again, so "/ipfs/../ipns/x"
+// would pass a prefix check and then name something else.
+func isCleanIPFSPath(p string) bool {
+	clean := gopath.Clean(p)
+	if clean != strings.TrimSuffix(p, "/") {
+		return false
+	}
+	return strings.HasPrefix(clean, "/ipfs/")
 }
 
 // stripToken checks the first path segment against the token (in constant
