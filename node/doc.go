@@ -42,7 +42,11 @@
 // /ipfs/ paths are answered (in clean form: a path with dot segments or
 // doubled slashes is refused, not cleaned, since boxo would clean it into
 // another path), and no CORS header is sent, so a web page in a browser
-// can neither read from it nor make it fetch.
+// can neither read from it nor make it fetch. Every response says
+// X-Content-Type-Options: nosniff, and none declares a type a browser
+// would run (HTML, XML, SVG, JavaScript: those become
+// application/octet-stream), since what it serves is anyone's and would
+// run on the gateway's origin.
 //
 // # Video directories
 //
@@ -62,7 +66,11 @@
 // largest (videos recognised by extension: mp4 m4v mkv webm mov avi ogv
 // ts m2ts mts mpg mpeg wmv flv 3gp). No video gives ErrNoVideo; metadata
 // that is malformed, newer, names a missing file or the wrong cid gives
-// ErrBadMetadata.
+// ErrBadMetadata. The gateway sends the metadata's mime as the video's
+// Content-Type only when it is a media type (video/, audio/, or an image
+// type other than SVG and XML), else the type of the file name's
+// extension under the same rule, else application/octet-stream: never
+// left to sniffing (a player probes the bytes itself).
 //
 // # Walk bounds
 //

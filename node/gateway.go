@@ -250,6 +250,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.handlers.Add(1)
 	g.mu.Unlock()
 	defer g.handlers.Done()
+	// Before anything is written: a response that names no type, or a
+	// type a browser would not sniff past, stays what it says it is.
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if !g.hosts[r.Host] {
 		g.refuse(w, r, http.StatusForbidden, "host not allowed")
 		return
@@ -345,6 +348,9 @@ func (w *noCORSWriter) WriteHeader(code int) {
 			if strings.HasPrefix(k, "Access-Control-") {
 				delete(h, k)
 			}
+		}
+		if ct := h.Get("Content-Type"); isActiveType(ct) {
+			h.Set("Content-Type", "application/octet-stream")
 		}
 	}
 	w.ResponseWriter.WriteHeader(code)
@@ -559,13 +565,56 @@ func (b *gatewayBackend) video(ctx context.Context, p path.ImmutablePath) (md ga
 	}
 	md.PathSegmentRoots = append(md.PathSegmentRoots, root)
 	md.LastSegment = path.FromCid(v.Cid)
-	switch {
-	case v.Metadata != nil && v.Metadata.MIME != "":
-		md.ContentType = v.Metadata.MIME
-	default:
-		md.ContentType = mime.TypeByExtension(gopath.Ext(v.Name))
-	}
+	md.ContentType = videoContentType(v)
 	return md, v, true, nil
+}
+
+// videoContentType is the Content-Type of a video chosen from a
+// directory: the metadata's mime, else the type of the file name's
+// extension, when it is a media type (video, audio or a raster image);
+// else application/octet-stream, never left to sniffing. The metadata
+// and the name come from whoever published the directory, and a type a
+// browser runs (text/html, SVG) would run it on the gateway's origin.
+func videoContentType(v Video) string {
+	if v.Metadata != nil && isMediaType(v.Metadata.MIME) {
+		return v.Metadata.MIME
+	}
+	if ct := mime.TypeByExtension(gopath.Ext(v.Name)); isMediaType(ct) {
+		return ct
+	}
+	return "application/octet-stream"
+}
+
+// isMediaType says whether ct is a video, audio or image type that no
+// browser runs as a document: SVG and other XML images are scripts' homes.
+func isMediaType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch {
+	case strings.HasSuffix(mt, "+xml") || strings.HasSuffix(mt, "/xml"):
+		return false
+	case strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "image/"):
+		return true
+	}
+	return false
+}
+
+// isActiveType says whether a browser given ct would run it as a page or
+// a script: HTML, XML (XHTML, SVG), JavaScript. The loopback gateway
+// never sends those; its content is anyone's.
+func isActiveType(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return ct != ""
+	}
+	switch {
+	case mt == "text/html", mt == "text/xsl", mt == "text/xml", mt == "application/xml",
+		strings.HasSuffix(mt, "+xml"), strings.Contains(mt, "javascript"), strings.Contains(mt, "ecmascript"):
+		return true
+	}
+	return false
 }
 
 // videoInDir resolves a directory's video once per directory.
