@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime"
 	"runtime/debug"
@@ -270,5 +271,26 @@ func TestWalkBoundsFitLargeDirectory(t *testing.T) {
 	}
 	if _, err := n.ResolveVideo(context.Background(), over); !errors.Is(err, ErrDAGTooLarge) {
 		t.Fatalf("directory of %d entries: %v, want ErrDAGTooLarge", MaxDirEntries+1, err)
+	}
+}
+
+// TestOpenIsNotAWalk: a File opened under a walk (a gateway request)
+// reads outside its budget, so a film longer than MaxWalkBlocks leaves
+// still plays to its end.
+func TestOpenIsNotAWalk(t *testing.T) {
+	n := newTestNode(t)
+	c := importRandom(t, n, 8, 3<<20+5)
+	ctx, release := boundWalk(context.Background())
+	defer release()
+	f, err := n.Open(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(io.Discard, f); err != nil {
+		t.Fatal(err)
+	}
+	if reads := walkBudgetOf(ctx).reads.Load(); reads != 0 {
+		t.Fatalf("reading a file charged %d block reads to the walk", reads)
 	}
 }
