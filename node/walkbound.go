@@ -202,7 +202,7 @@ func (b walkBoundedBackend) WrapContextForRequest(ctx context.Context) context.C
 	if h, ok := b.IPFSBackend.(gateway.WithContextHint); ok {
 		ctx = h.WrapContextForRequest(ctx)
 	}
-	ctx, _ = boundWalk(ctx) //nolint:lostcancel // released with the request
+	ctx, _ = boundWalk(ctx) // released with the request, as said above
 	return ctx
 }
 
