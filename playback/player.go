@@ -472,8 +472,9 @@ var onlyWhatIsAsked = [][2]string{
 	// "none". mpv reads the file itself through its own stream, which this
 	// list does not govern.
 	{"demuxer-lavf-o", "protocol_whitelist=none"},
-	// Each covered by access-references already; set so that no one
-	// option's meaning changing in a later mpv reopens the hole.
+	// Covered by the above, or meaningful only for local files (mpv looks
+	// for these beside a local file); set so that no one option changing
+	// its meaning in a later mpv reopens the hole.
 	{"ordered-chapters", "no"}, {"load-unsafe-playlists", "no"},
 	{"sub-auto", "no"}, {"audio-file-auto", "no"}, {"cover-art-auto", "no"},
 	{"autoload-files", "no"},
