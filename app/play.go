@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -53,16 +55,47 @@ func isPlainURL(s string) bool {
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
 }
 
+// checkPlayURL decides whether the player may be handed u: an http(s) URL,
+// and with loopbackOnly one whose host is a loopback address literal (the
+// node's own gateway, a test server). A host name is refused unresolved:
+// the lookup alone would leave the machine. The player itself never
+// follows what a file names (see the playback package), so the URL given
+// is the only host it talks to.
+func checkPlayURL(u string, loopbackOnly bool) error {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return fmt.Errorf("play: %w", err)
+	}
+	if pu.Scheme != "http" && pu.Scheme != "https" || pu.Host == "" {
+		return fmt.Errorf("play %s: only http(s) URLs with a host are played", u)
+	}
+	if !loopbackOnly {
+		return nil
+	}
+	const only = "isolated, so only loopback URLs are played (http://127.0.0.1:PORT/…, http://[::1]:PORT/…)"
+	ip, err := netip.ParseAddr(pu.Hostname())
+	switch {
+	case err != nil:
+		return fmt.Errorf("play %s: %s; %s is a host name, and names are not looked up", u, only, pu.Hostname())
+	case !ip.IsLoopback():
+		return fmt.Errorf("play %s: %s; %s is not a loopback address", u, only, pu.Hostname())
+	}
+	return nil
+}
+
 func (c *cli) play(arg string, o playOptions) error {
 	seeks, err := parseFractions(o.seek)
 	if err != nil {
 		return err
 	}
 	var t link.Target
-	if !isPlainURL(arg) {
-		if t, err = link.Parse(arg); err != nil {
+	if isPlainURL(arg) {
+		// Refused before the player starts: it would resolve the name.
+		if err := checkPlayURL(arg, c.g.isolated); err != nil {
 			return usageError{err}
 		}
+	} else if t, err = link.Parse(arg); err != nil {
+		return usageError{err}
 	}
 	ctx, cancel := c.context()
 	defer cancel()
@@ -94,6 +127,11 @@ func (c *cli) play(arg string, o playOptions) error {
 	url := arg
 	if b != nil {
 		if url, err = c.stream(ctx, b, t); err != nil {
+			starting.Discard()
+			return err
+		}
+		// A node's gateway, ours or the repo holder's, is on loopback.
+		if err := checkPlayURL(url, true); err != nil {
 			starting.Discard()
 			return err
 		}

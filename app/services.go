@@ -111,7 +111,12 @@ func (s *guiServices) Resolve(ctx context.Context, t link.Target) (playerview.St
 	if v.Dir.Defined() || v.Poster.Defined() {
 		s.rememberDir(v)
 	}
-	return playerview.Stream{URL: gw.URL(v.Cid), File: v.Cid, Title: title, Size: v.Size}, nil
+	u := gw.URL(v.Cid)
+	// The window plays only through the node's own gateway.
+	if err := checkPlayURL(u, true); err != nil {
+		return playerview.Stream{}, err
+	}
+	return playerview.Stream{URL: u, File: v.Cid, Title: title, Size: v.Size}, nil
 }
 
 // rememberDir puts what the video's directory says (its link, poster,

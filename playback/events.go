@@ -235,6 +235,12 @@ func (p *Player) handleEvent(e *mpv.Event) {
 			}
 		case mpv.EndFileError:
 			p.failLocked(p.classify(end.Error))
+		case mpv.EndFileRedirect:
+			// The file was a playlist that mpv expanded in its place. The
+			// options keep playlists from opening; should one get through,
+			// the player fails at once (and its stop clears the entries)
+			// rather than wait on entries it never follows.
+			p.failLocked(ErrNotVideo, "a playlist: only the file asked for is played, not the files it names")
 		}
 		p.mu.Unlock()
 

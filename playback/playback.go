@@ -43,6 +43,48 @@
 //     ending the video.
 //   - Frame.SeekSeq lets a caller find the first frame of a seek; see Frame.
 //
+// # Only the file asked for
+//
+// A file played from IPFS comes from anyone. If the player followed what
+// such a file names — playlist entries (m3u, m3u8, pls), EDL segments, the
+// files of a CUE sheet, HLS and DASH segments and variants, ffconcat
+// entries, Matroska linked segments, mov references, external subtitles,
+// audio or cover art, an SDP's RTP streams — whoever made it would learn
+// the viewer's address from the request, in isolated and private mode
+// alike. So the player loads exactly the URL given to Load (or Probe), and
+// nothing a file names, whatever the host, ours included: the rule is about
+// where a reference comes from, not where it points, so it needs no list
+// of hosts. Such a file ends at once in Error with ErrNotVideo; the URL
+// given is still played from any host (callers decide which hosts they
+// hand over).
+//
+// The options (onlyWhatIsAsked, for players and probes alike):
+//   - access-references=no is what does it: mpv's playlist, EDL and CUE
+//     demuxers refuse to open, and libavformat's demuxers get an opener
+//     that refuses every nested file. Without it mpv 0.35 follows http
+//     entries of a playlist read over http (load-unsafe-playlists=no, the
+//     default, only holds back other protocols) and lavf fetches HLS and
+//     DASH segments from any host.
+//   - demuxer-lavf-o=protocol_whitelist=none: libavformat's SDP demuxer
+//     opens RTP/UDP sockets for the host an .sdp file names itself, past
+//     access-references (it bound the ports on all interfaces and waited
+//     for packets). With no protocol allowed to demuxers it fails at once.
+//     mpv reads the file itself through its own stream, which this does
+//     not govern, so ordinary files play as before.
+//   - ordered-chapters=no, load-unsafe-playlists=no, sub-auto=no,
+//     audio-file-auto=no, cover-art-auto=no, autoload-files=no: covered by
+//     the above or meaningful only for local files, set so that no one
+//     option changing its meaning in a later mpv reopens the hole.
+//   - load-scripts=no, ytdl=no, load-auto-profiles=no and the built-in
+//     scripts off: scripts and youtube-dl may open anything.
+//
+// Should a playlist still get through, the player fails at once (mpv's
+// "redirect" end of the file) and stops, rather than wait on entries it
+// does not follow. HLS and DASH are therefore not played at all: IPFS-Tube
+// publishes single files, and a manifest's segments are references like
+// any other. TestMediaReferencesNotFollowed plays each kind from one server
+// naming a second and checks the second is never asked.
+//
 // # Probing uploads
 //
 // Probe opens a file or URL with a short-lived core of its own and returns

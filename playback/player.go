@@ -189,6 +189,7 @@ func New(ctx context.Context, opts ...Option) (*Player, error) {
 		// paths were cheaper still but fell below 30 dB.)
 		{"zimg-dither", "no"}, {"zimg-scaler", "bilinear"},
 	}
+	options = append(options, onlyWhatIsAsked...)
 	if !cfg.audio {
 		// Otherwise mpv's default list of outputs.
 		options = append(options, [2]string{"ao", "null"})
@@ -454,6 +455,32 @@ func (p *Player) startCallbackGoroutine(fn func()) {
 		fn()
 	}()
 	<-registered
+}
+
+// onlyWhatIsAsked makes mpv load the one file or URL it is given and
+// nothing that file names: no playlist entries, EDL segments, CUE files,
+// HLS or DASH segments, Matroska linked segments, mov references, external
+// subtitles, audio or cover art, SDP streams. See "Only the file asked for"
+// in the package doc.
+var onlyWhatIsAsked = [][2]string{
+	// mpv's playlist, EDL and CUE demuxers refuse to open, and libavformat
+	// demuxers get an opener that refuses every nested file (HLS, DASH,
+	// ffconcat, mov references, IMF).
+	{"access-references", "no"},
+	// The few libavformat demuxers that open protocols themselves (SDP's
+	// RTP and UDP sockets) find no protocol allowed: no protocol is named
+	// "none". mpv reads the file itself through its own stream, which this
+	// list does not govern.
+	{"demuxer-lavf-o", "protocol_whitelist=none"},
+	// Covered by the above, or meaningful only for local files (mpv looks
+	// for these beside a local file); set so that no one option changing
+	// its meaning in a later mpv reopens the hole.
+	{"ordered-chapters", "no"}, {"load-unsafe-playlists", "no"},
+	{"sub-auto", "no"}, {"audio-file-auto", "no"}, {"cover-art-auto", "no"},
+	{"autoload-files", "no"},
+	// Scripts and youtube-dl may open anything.
+	{"load-scripts", "no"}, {"ytdl", "no"}, {"load-auto-profiles", "no"},
+	{"load-stats-overlay", "no"}, {"load-osd-console", "no"},
 }
 
 // initCore sets options on a new core, initializes it and asks for its

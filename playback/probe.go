@@ -219,6 +219,9 @@ func newProber(ctx context.Context, cfg probeConfig) (*prober, error) {
 		{"cache", "no"}, {"demuxer-max-bytes", strconv.Itoa(4 << 20)},
 		{"network-timeout", strconv.FormatFloat(max(1, netTimeout.Seconds()), 'f', 3, 64)},
 	}
+	// An upload is the file itself: a dropped playlist or EDL must not
+	// fetch from the hosts it names.
+	options = append(options, onlyWhatIsAsked...)
 	if err := initCore(m, options); err != nil {
 		return nil, err
 	}
