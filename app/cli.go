@@ -36,7 +36,7 @@ const (
 	exitFailure  = 1 // anything else
 	exitUsage    = 2 // bad arguments: flags, CID syntax, a directory or unreadable file to add
 	exitNotFound = 3 // content not found within --timeout
-	exitRepo     = 4 // repo unavailable: held by another process, or from a newer version
+	exitRepo     = 4 // repo unavailable: held by another process, from a newer version, or not a repo
 )
 
 // usageError marks errors in what the user typed.
@@ -59,7 +59,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.DeadlineExceeded), ipld.IsNotFound(err):
 		return exitNotFound
-	case errors.Is(err, node.ErrRepoLocked), errors.Is(err, node.ErrRepoTooNew):
+	case errors.Is(err, node.ErrRepoLocked), errors.Is(err, node.ErrRepoTooNew), errors.Is(err, node.ErrNotRepo):
 		return exitRepo
 	}
 	return exitFailure

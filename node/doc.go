@@ -150,6 +150,13 @@
 // directory and renamed into place, so a crash during creation never leaves a
 // half-made repo behind.
 //
+// A repo path never costs the user what is already there: a file, pipe or
+// device, a folder of other files, a dangling symlink, or a version file
+// that is not a positive number is refused with ErrNotRepo and left as it
+// was. An empty folder becomes the repo. A symlink is followed: to a repo
+// or an empty folder it works as that folder (the link stays), so a repo
+// can live on another disk.
+//
 // Only one process opens a repo at a time. Others talk to it through the
 // control API (see package app) whose address and token the holder writes
 // into the repo.
