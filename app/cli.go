@@ -279,6 +279,7 @@ func (c *cli) rootCommand() *cobra.Command {
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
 		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.seedingCommand(), c.versionCommand(),
 		c.registerCommand(), c.unregisterCommand())
+	root.AddCommand(c.repoCommand())
 	root.SetVersionTemplate(versionText())
 	return root
 }
@@ -680,9 +681,7 @@ func (c *cli) daemonCommand() *cobra.Command {
 			for _, a := range n.Addrs() {
 				fmt.Fprintf(c.stdout, "listening on %s\n", a)
 			}
-			<-ctx.Done()
-			fmt.Fprintln(c.stderr, "shutting down")
-			return errors.Join(ctl.Close(), stopKeeping(), n.Close())
+			return c.serveUntilStopped(ctx, stop, n, func() error { return errors.Join(ctl.Close(), stopKeeping(), n.Close()) })
 		},
 	}
 	cmd.Flags().BoolVar(&c.g.autoSeed, "auto-seed", false, "fetch, pin and provide the most wanted under-replicated videos within the quota")

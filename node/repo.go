@@ -37,7 +37,7 @@ var (
 	// ErrNotRepo means the repo path names something that is not an
 	// IPFS-Tube repo (a file, a folder of other things, a damaged version
 	// file); it was left untouched.
-	ErrNotRepo = errors.New("not an IPFS-Tube repo")
+	ErrNotRepo = errors.New("not a usable IPFS-Tube repo; left untouched")
 )
 
 // RepoConfig is what a repo remembers between runs.
