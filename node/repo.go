@@ -105,6 +105,7 @@ const (
 // wrapping ErrNotRepo.
 func inspectRepoPath(dir string) (target string, state repoPathState, err error) {
 	target = dir
+	what := dir // how errors name the path: a symlink with its target
 	fi, err := os.Lstat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return target, pathMissing, nil
@@ -119,9 +120,10 @@ func inspectRepoPath(dir string) (target string, state repoPathState, err error)
 		if fi, err = os.Lstat(target); err != nil {
 			return target, 0, err
 		}
+		what = dir + " (a symlink to " + target + ")"
 	}
 	if !fi.IsDir() {
-		return target, 0, fmt.Errorf("%s exists and is %s, not a folder: %w", dir, fileKind(fi.Mode()), ErrNotRepo)
+		return target, 0, fmt.Errorf("%s exists and is %s, not a folder: %w", what, fileKind(fi.Mode()), ErrNotRepo)
 	}
 	if _, err := os.Lstat(filepath.Join(target, versionFile)); err == nil {
 		return target, pathIsRepo, nil
@@ -131,7 +133,7 @@ func inspectRepoPath(dir string) (target string, state repoPathState, err error)
 		return target, 0, err
 	}
 	if len(entries) > 0 {
-		return target, 0, fmt.Errorf("%s holds other files and no %s file: %w", dir, versionFile, ErrNotRepo)
+		return target, 0, fmt.Errorf("%s holds other files and no %s file: %w", what, versionFile, ErrNotRepo)
 	}
 	return target, pathEmptyDir, nil
 }
