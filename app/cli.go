@@ -36,7 +36,7 @@ const (
 	exitFailure  = 1 // anything else
 	exitUsage    = 2 // bad arguments: flags, CID syntax, a directory or unreadable file to add
 	exitNotFound = 3 // content not found within --timeout
-	exitRepo     = 4 // repo unavailable: held by another process, or from a newer version
+	exitRepo     = 4 // repo unavailable: held by another process, from a newer version, or not a repo
 )
 
 // usageError marks errors in what the user typed.
@@ -59,7 +59,7 @@ func exitCode(err error) int {
 		return exitUsage
 	case errors.Is(err, context.DeadlineExceeded), ipld.IsNotFound(err):
 		return exitNotFound
-	case errors.Is(err, node.ErrRepoLocked), errors.Is(err, node.ErrRepoTooNew):
+	case errors.Is(err, node.ErrRepoLocked), errors.Is(err, node.ErrRepoTooNew), errors.Is(err, node.ErrNotRepo):
 		return exitRepo
 	}
 	return exitFailure
@@ -279,6 +279,7 @@ func (c *cli) rootCommand() *cobra.Command {
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
 		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.seedingCommand(), c.versionCommand(),
 		c.registerCommand(), c.unregisterCommand())
+	root.AddCommand(c.repoCommand())
 	root.SetVersionTemplate(versionText())
 	return root
 }
@@ -680,9 +681,7 @@ func (c *cli) daemonCommand() *cobra.Command {
 			for _, a := range n.Addrs() {
 				fmt.Fprintf(c.stdout, "listening on %s\n", a)
 			}
-			<-ctx.Done()
-			fmt.Fprintln(c.stderr, "shutting down")
-			return errors.Join(ctl.Close(), stopKeeping(), n.Close())
+			return c.serveUntilStopped(ctx, stop, n, func() error { return errors.Join(ctl.Close(), stopKeeping(), n.Close()) })
 		},
 	}
 	cmd.Flags().BoolVar(&c.g.autoSeed, "auto-seed", false, "fetch, pin and provide the most wanted under-replicated videos within the quota")

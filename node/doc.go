@@ -200,6 +200,24 @@
 // directory and renamed into place, so a crash during creation never leaves a
 // half-made repo behind.
 //
+// A repo path never costs the user what is already there: a file, pipe or
+// device, a folder of other files, a dangling symlink, or a version file
+// that is not a positive number is refused with ErrNotRepo and left as it
+// was. An empty folder becomes the repo. A symlink is followed: to a repo
+// or an empty folder it works as that folder (the link stays), so a repo
+// can live on another disk.
+//
+// # Storage failures
+//
+// A node watches its storage: a repo folder removed or replaced under it
+// (checked every 2 s; on Linux writes would go on into files without a
+// name) or a Badger memtable flush that failed (Badger only logs that, via
+// go-ds-badger4's go-log logger, and retries it for ever while writes
+// queue and Close waits) closes Failed, and Failure says what happened.
+// The node cannot go on; its holder closes it, and Close then gives up
+// after 2 s. VerifyBlocks re-hashes every block, one at a time, and with
+// VerifyRepair drops the bad ones so they are fetched again.
+//
 // Only one process opens a repo at a time. Others talk to it through the
 // control API (see package app) whose address and token the holder writes
 // into the repo.

@@ -98,6 +98,9 @@ type Node struct {
 	repo *repo
 
 	ds       *badger4.Datastore
+	health   *storageHealth // the first storage failure (Failed)
+	watch    *repoWatch     // reports a removed repo folder to health
+	unwatch  func()         // stops reporting Badger's flush errors to health
 	trim     *pageTrimmer
 	guard    *diskGuard    // refuses block writes that would fill the disk
 	delivery deliveryMeter // how fast peers deliver, for read-ahead
@@ -181,12 +184,19 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("node.New: %w", err)
 	}
-	ds, err := openDatastore(cfg.Repo)
+	health := newStorageHealth(o.log)
+	ds, unwatch, err := openDatastore(cfg.Repo, health)
 	if err != nil {
 		r.close()
 		return nil, fmt.Errorf("node.New: %w", err)
 	}
-	n := &Node{cfg: cfg, log: o.log, repo: r, ds: ds, gcLocker: blockstore.NewGCLocker()}
+	n := &Node{cfg: cfg, log: o.log, repo: r, ds: ds, health: health, unwatch: unwatch, gcLocker: blockstore.NewGCLocker()}
+	if n.watch, err = watchRepo(cfg.Repo, health); err != nil {
+		ds.Close()
+		unwatch()
+		r.close()
+		return nil, fmt.Errorf("node.New: %w", err)
+	}
 	n.announceLimits = o.announce.withDefaults()
 	n.trim = newPageTrimmer(filepath.Join(cfg.Repo, datastoreDir), o.log)
 	n.guard = newDiskGuard(cfg.Repo, o.diskReserve, o.log)
@@ -545,22 +555,40 @@ func (n *Node) Peers() []peer.ID {
 func (n *Node) RepoDir() string { return n.cfg.Repo }
 
 // Close stops the node and releases the repo. It is safe to call twice.
+// Once the storage has failed (Failed), it waits at most failedCloseWait
+// and returns the failure: what is still stuck stays behind, and the
+// process is expected to end.
 func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
-		var errs []error
-		if n.cancel != nil {
-			n.cancel()
+		done := make(chan error, 1)
+		go func() { done <- n.closeAll() }()
+		select {
+		case n.closeErr = <-done:
+			return
+		case <-n.health.failed:
 		}
-		if on := n.net.Load(); on != nil {
-			errs = append(errs, on.close())
+		select {
+		case n.closeErr = <-done:
+		case <-time.After(failedCloseWait):
+			n.closeErr = fmt.Errorf("node.Close: gave up after %s: %w", failedCloseWait, n.Failure())
 		}
-		n.wg.Wait()
-		if err := n.closeStores(); err != nil {
-			errs = append(errs, err)
-		}
-		n.closeErr = errors.Join(errs...)
 	})
 	return n.closeErr
+}
+
+func (n *Node) closeAll() error {
+	var errs []error
+	if n.cancel != nil {
+		n.cancel()
+	}
+	if on := n.net.Load(); on != nil {
+		errs = append(errs, on.close())
+	}
+	n.wg.Wait()
+	if err := n.closeStores(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 func (n *Node) closeStores() error {
@@ -570,6 +598,8 @@ func (n *Node) closeStores() error {
 	}
 	n.trim.close()
 	err = errors.Join(err, n.ds.Close())
+	n.unwatch()
+	n.watch.close()
 	n.repo.close()
 	return err
 }

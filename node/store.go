@@ -39,12 +39,18 @@ func badgerOptions() *badger4.Options {
 	return &opts
 }
 
-func openDatastore(repoDir string) (*badger4.Datastore, error) {
-	ds, err := badger4.NewDatastore(filepath.Join(repoDir, datastoreDir), badgerOptions())
+// openDatastore opens the repo's Badger store and reports a failed table
+// flush to health (see watchBadgerLog) until unwatch is called, after the
+// store is closed.
+func openDatastore(repoDir string, health *storageHealth) (ds *badger4.Datastore, unwatch func(), err error) {
+	dir := filepath.Join(repoDir, datastoreDir)
+	unwatch = watchBadgerLog(dir, health)
+	ds, err = badger4.NewDatastore(dir, badgerOptions())
 	if err != nil {
-		return nil, fmt.Errorf("open datastore: %w", err)
+		unwatch()
+		return nil, nil, fmt.Errorf("open datastore: %w", err)
 	}
-	return ds, nil
+	return ds, unwatch, nil
 }
 
 // valueLogFileSize is the size of Badger's value-log files.
