@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/termsafe"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -211,14 +211,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := root.Execute()
 	if err != nil {
 		var rep reported
+		// Errors may quote the network (a gateway's answer, a name in a
+		// peer's directory): printed through termsafe.
 		switch {
 		case errors.As(err, &rep):
 		case errors.Is(err, context.DeadlineExceeded) && c.g.timeout > 0:
-			fmt.Fprintf(stderr, "Error: not found within --timeout %s: %v\n", c.g.timeout, err)
+			fmt.Fprintf(stderr, "Error: not found within --timeout %s: %s\n", c.g.timeout, termsafe.Text(err.Error()))
 		case errors.Is(err, node.ErrRepoLocked):
-			fmt.Fprintf(stderr, "Error: %v (another ipfs-tube holds the repo; stop it or wait)\n", err)
+			fmt.Fprintf(stderr, "Error: %s (another ipfs-tube holds the repo; stop it or wait)\n", termsafe.Text(err.Error()))
 		default:
-			fmt.Fprintln(stderr, "Error:", err)
+			fmt.Fprintln(stderr, "Error:", termsafe.Text(err.Error()))
 		}
 		code := exitCode(err)
 		if code == exitFailure && isCobraUsage(err) {
@@ -582,7 +584,7 @@ func (c *cli) pinCommand() *cobra.Command {
 					return err
 				}
 				for _, p := range pins {
-					fmt.Fprintf(c.stdout, "%s %s\n", p.Cid, p.Mode)
+					fmt.Fprintf(c.stdout, "%s %s\n", p.Cid, safeLine(p.Mode))
 				}
 				return nil
 			})
@@ -622,13 +624,11 @@ func (c *cli) idCommand() *cobra.Command {
 					return err
 				}
 				if asJSON {
-					enc := json.NewEncoder(c.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(info)
+					return printJSON(c.stdout, info)
 				}
-				fmt.Fprintln(c.stdout, info.ID)
+				fmt.Fprintln(c.stdout, safeLine(info.ID))
 				for _, a := range info.Addrs {
-					fmt.Fprintln(c.stdout, a)
+					fmt.Fprintln(c.stdout, safeLine(a))
 				}
 				return nil
 			})
