@@ -510,6 +510,9 @@ func (c *cli) getCommand() *cobra.Command {
 					out = t.IPNS
 				}
 			}
+			if err := checkGetTarget(out); err != nil {
+				return err
+			}
 			return c.withBackend(true, func(ctx context.Context, b backend) error {
 				dir := filepath.Dir(out)
 				tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".part-")
@@ -523,6 +526,10 @@ func (c *cli) getCommand() *cobra.Command {
 				}
 				if err := tmp.Close(); err != nil {
 					return fmt.Errorf("get: %w", err)
+				}
+				// Again: PATH may have changed during the download.
+				if err := checkGetTarget(out); err != nil {
+					return err
 				}
 				if err := os.Rename(tmp.Name(), out); err != nil {
 					return fmt.Errorf("get: %w", err)
