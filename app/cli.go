@@ -275,13 +275,14 @@ func (c *cli) rootCommand() *cobra.Command {
 	pf.StringArrayVar(&c.g.peers, "peer", nil, "peer multiaddr to stay connected to (repeatable)")
 	pf.StringVar(&c.g.gateways, "gateways", strings.Join(defaultGateways, ","), "HTTP gateways for fallback, comma-separated; empty turns fallback off")
 	pf.BoolVar(&c.g.isolated, "isolated", false, "stay on loopback: no default bootstrap peers or gateways, no mDNS, no port mapping")
-	pf.DurationVar(&c.g.timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 waits forever)")
+	pf.Var(timeoutFlag{&c.g.timeout}, "timeout", "give up after this long (e.g. 30s; 0 waits forever)")
 	pf.BoolVarP(&c.g.verbose, "verbose", "v", false, "log more")
 
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
 		c.idCommand(), c.daemonCommand(), c.playCommand(), c.gatewaysCommand(), c.seedingCommand(), c.versionCommand(),
 		c.registerCommand(), c.unregisterCommand())
 	root.SetVersionTemplate(versionText())
+	strictCommands(root)
 	return root
 }
 
