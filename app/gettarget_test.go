@@ -32,7 +32,8 @@ func TestCLIGetRefusesNonRegularTargets(t *testing.T) {
 			t.Fatal(err)
 		}
 		start := time.Now()
-		r := runHereWithin(t, 30*time.Second, repo, "get", randomCID(t), "-o", target, "--timeout", "10m")
+		// A repo of its own: a run that hangs must not hold the others'.
+		r := runHereWithin(t, 30*time.Second, filepath.Join(t.TempDir(), "repo"), "get", randomCID(t), "-o", target, "--timeout", "10m")
 		if r.code != exitUsage || !strings.Contains(r.stderr, "is a directory") {
 			t.Fatalf("exit %d, stderr %q; want %d saying it is a directory", r.code, r.stderr, exitUsage)
 		}
@@ -79,7 +80,7 @@ func TestCLIGetRefusesNonRegularTargets(t *testing.T) {
 
 	t.Run("missing directory, before fetching", func(t *testing.T) {
 		target := filepath.Join(dir, "no-such-dir", "out")
-		r := runHereWithin(t, 30*time.Second, repo, "get", randomCID(t), "-o", target, "--timeout", "10m")
+		r := runHereWithin(t, 30*time.Second, filepath.Join(t.TempDir(), "repo"), "get", randomCID(t), "-o", target, "--timeout", "10m")
 		if r.code != exitUsage || !strings.Contains(r.stderr, "no such file") {
 			t.Fatalf("exit %d, stderr %q; want %d saying the directory is missing", r.code, r.stderr, exitUsage)
 		}
