@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +25,7 @@ import (
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/termsafe"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -211,14 +211,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	err := root.Execute()
 	if err != nil {
 		var rep reported
+		// Errors may quote the network (a gateway's answer, a name in a
+		// peer's directory): printed through termsafe.
 		switch {
 		case errors.As(err, &rep):
 		case errors.Is(err, context.DeadlineExceeded) && c.g.timeout > 0:
-			fmt.Fprintf(stderr, "Error: not found within --timeout %s: %v\n", c.g.timeout, err)
+			fmt.Fprintf(stderr, "Error: not found within --timeout %s: %s\n", c.g.timeout, termsafe.Text(err.Error()))
 		case errors.Is(err, node.ErrRepoLocked):
-			fmt.Fprintf(stderr, "Error: %v (another ipfs-tube holds the repo; stop it or wait)\n", err)
+			fmt.Fprintf(stderr, "Error: %s (another ipfs-tube holds the repo; stop it or wait)\n", termsafe.Text(err.Error()))
 		default:
-			fmt.Fprintln(stderr, "Error:", err)
+			fmt.Fprintln(stderr, "Error:", termsafe.Text(err.Error()))
 		}
 		code := exitCode(err)
 		if code == exitFailure && isCobraUsage(err) {
@@ -273,7 +275,7 @@ func (c *cli) rootCommand() *cobra.Command {
 	pf.StringArrayVar(&c.g.peers, "peer", nil, "peer multiaddr to stay connected to (repeatable)")
 	pf.StringVar(&c.g.gateways, "gateways", strings.Join(defaultGateways, ","), "HTTP gateways for fallback, comma-separated; empty turns fallback off")
 	pf.BoolVar(&c.g.isolated, "isolated", false, "stay on loopback: no default bootstrap peers or gateways, no mDNS, no port mapping")
-	pf.DurationVar(&c.g.timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 waits forever)")
+	pf.Var(timeoutFlag{&c.g.timeout}, "timeout", "give up after this long (e.g. 30s; 0 waits forever)")
 	pf.BoolVarP(&c.g.verbose, "verbose", "v", false, "log more")
 
 	root.AddCommand(c.addCommand(), c.catCommand(), c.getCommand(), c.pinCommand(), c.gcCommand(),
@@ -281,6 +283,7 @@ func (c *cli) rootCommand() *cobra.Command {
 		c.registerCommand(), c.unregisterCommand())
 	root.AddCommand(c.repoCommand())
 	root.SetVersionTemplate(versionText())
+	strictCommands(root)
 	return root
 }
 
@@ -509,6 +512,9 @@ func (c *cli) getCommand() *cobra.Command {
 					out = t.IPNS
 				}
 			}
+			if err := checkGetTarget(out); err != nil {
+				return err
+			}
 			return c.withBackend(true, func(ctx context.Context, b backend) error {
 				dir := filepath.Dir(out)
 				tmp, err := os.CreateTemp(dir, "."+filepath.Base(out)+".part-")
@@ -522,6 +528,10 @@ func (c *cli) getCommand() *cobra.Command {
 				}
 				if err := tmp.Close(); err != nil {
 					return fmt.Errorf("get: %w", err)
+				}
+				// Again: PATH may have changed during the download.
+				if err := checkGetTarget(out); err != nil {
+					return err
 				}
 				if err := os.Rename(tmp.Name(), out); err != nil {
 					return fmt.Errorf("get: %w", err)
@@ -583,7 +593,7 @@ func (c *cli) pinCommand() *cobra.Command {
 					return err
 				}
 				for _, p := range pins {
-					fmt.Fprintf(c.stdout, "%s %s\n", p.Cid, p.Mode)
+					fmt.Fprintf(c.stdout, "%s %s\n", p.Cid, safeLine(p.Mode))
 				}
 				return nil
 			})
@@ -623,13 +633,11 @@ func (c *cli) idCommand() *cobra.Command {
 					return err
 				}
 				if asJSON {
-					enc := json.NewEncoder(c.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(info)
+					return printJSON(c.stdout, info)
 				}
-				fmt.Fprintln(c.stdout, info.ID)
+				fmt.Fprintln(c.stdout, safeLine(info.ID))
 				for _, a := range info.Addrs {
-					fmt.Fprintln(c.stdout, a)
+					fmt.Fprintln(c.stdout, safeLine(a))
 				}
 				return nil
 			})

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"text/tabwriter"
@@ -36,9 +35,7 @@ func (c *cli) gatewaysCommand() *cobra.Command {
 					return err
 				}
 				if asJSON {
-					enc := json.NewEncoder(c.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(ranks)
+					return printJSON(c.stdout, ranks)
 				}
 				if len(ranks) == 0 {
 					fmt.Fprintln(c.stdout, "No gateways: the fallback is off (--gateways is empty, or --isolated).")
@@ -47,8 +44,8 @@ func (c *cli) gatewaysCommand() *cobra.Command {
 				tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "GATEWAY\tSCORE\tLATENCY\tTHROUGHPUT\tSUCCESS\tSTATE\tSERVED")
 				for _, r := range ranks {
-					fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%.0f%%\t%s\t%s\n", r.URL, r.Score,
-						r.Latency.Round(time.Millisecond), ui.Rate(r.Throughput), r.SuccessRate*100, r.State, ui.Bytes(r.Served))
+					fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%.0f%%\t%s\t%s\n", safeLine(r.URL), r.Score,
+						r.Latency.Round(time.Millisecond), ui.Rate(r.Throughput), r.SuccessRate*100, safeLine(r.State), ui.Bytes(r.Served))
 				}
 				return tw.Flush()
 			})

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/termsafe"
 	"github.com/ipfs-tube/ipfs-tube/playback"
 )
 
@@ -171,7 +172,8 @@ func (c *cli) play(arg string, o playOptions) error {
 		}
 		s.stats.PeakRSSBytes = peakRSS()
 		line, _ := json.Marshal(s.stats)
-		fmt.Fprintln(c.stdout, string(line))
+		// The URL and gateway names may come from elsewhere: escaped.
+		fmt.Fprintln(c.stdout, string(termsafe.JSON(line)))
 	}
 	return runErr
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"github.com/ipfs/go-cid"
 	"github.com/spf13/cobra"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/termsafe"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
 	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
@@ -79,15 +79,13 @@ func (c *cli) seedingCommand() *cobra.Command {
 					return err
 				}
 				if asJSON {
-					enc := json.NewEncoder(c.stdout)
-					enc.SetIndent("", "  ")
-					return enc.Encode(rep)
+					return printJSON(c.stdout, rep)
 				}
 				fmt.Fprintf(c.stdout, "Quota %s: %s used (%s kept for own uploads and pins, %s cache, %s free on disk)\n",
 					ui.Bytes(rep.Quota), ui.Bytes(rep.Used), ui.Bytes(rep.Kept), ui.Bytes(rep.Cache), ui.Bytes(rep.Free))
 				fmt.Fprintln(c.stdout, seedingLimitsLine(rep))
 				if rep.Message != "" {
-					fmt.Fprintln(c.stdout, rep.Message)
+					fmt.Fprintln(c.stdout, termsafe.Text(rep.Message))
 				}
 				tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "CID\tREASON\tLOCAL\tSIZE\tPROVIDERS\tSERVED\tTITLE")
@@ -96,8 +94,9 @@ func (c *cli) seedingCommand() *cobra.Command {
 					if v.Providers >= 0 {
 						providers = strconv.Itoa(v.Providers)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.Cid, v.Reason, ui.Bytes(v.BytesLocal), ui.Bytes(v.Size),
-						providers, ui.Bytes(v.BytesServed), v.Title)
+					// The title came from a peer's video.json.
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safeLine(v.Cid), safeLine(v.Reason), ui.Bytes(v.BytesLocal), ui.Bytes(v.Size),
+						providers, ui.Bytes(v.BytesServed), safeLine(v.Title))
 				}
 				return tw.Flush()
 			})
@@ -127,7 +126,7 @@ func seedingLimitsLine(rep seedingReport) string {
 	case rep.SeedHours != "always":
 		upload += ", seeding hours " + rep.SeedHours
 	}
-	return fmt.Sprintf("%s; seeding downloads %s, %s fetched for seeding", upload, rate(rep.DownloadLimit), ui.Bytes(rep.FetchedForSeeding))
+	return safeLine(fmt.Sprintf("%s; seeding downloads %s, %s fetched for seeding", upload, rate(rep.DownloadLimit), ui.Bytes(rep.FetchedForSeeding)))
 }
 
 // Seeding reports the quota and the kept videos. A backend that holds no

@@ -65,6 +65,11 @@ const (
 	// carries reaches: as long as peers keep an announcement, so one
 	// announcement arriving in that time carries all of it.
 	DefaultAnnounceWindow = 10 * time.Minute
+	// DefaultMaxTracked is how many videos known only from the network
+	// the engine keeps popularity for: as many as the node passes on
+	// from gossip in one round (its own bound on heard videos), each an
+	// entry of about 200 bytes.
+	DefaultMaxTracked = 10_000
 
 	// maxProviders is where provider counting stops: past it a video is
 	// well replicated and 1/(1+providers) barely moves.
@@ -96,6 +101,7 @@ type seedConfig struct {
 	fetchTimeout     time.Duration
 	providerMaxAge   time.Duration
 	window           time.Duration
+	maxTracked       int
 	log              *slog.Logger
 	now              func() time.Time
 }
@@ -154,6 +160,13 @@ func WithProviderMaxAge(d time.Duration) AutoSeedOption {
 // carries (default DefaultAnnounceWindow); at least the round interval,
 // or demand between rounds would go unannounced.
 func WithAnnounceWindow(d time.Duration) AutoSeedOption { return func(c *seedConfig) { c.window = d } }
+
+// WithMaxTracked caps how many videos known only from the network (not
+// in the catalog, not served by this node) the engine tracks popularity
+// for (default DefaultMaxTracked). Peers announce whatever CIDs they
+// like and an entry takes days to fade, so past the cap the coldest go
+// (see the AutoSeeder's doc).
+func WithMaxTracked(n int) AutoSeedOption { return func(c *seedConfig) { c.maxTracked = n } }
 
 // WithAutoSeedLogger sets the logger; the default is slog.Default().
 func WithAutoSeedLogger(l *slog.Logger) AutoSeedOption { return func(c *seedConfig) { c.log = l } }
@@ -248,6 +261,14 @@ type RoundReport struct {
 // is marked and not pinned. Popularity sums live in memory and restart from
 // the catalog's watch counts and the node's counters.
 //
+// Peers choose which CIDs they announce, and a sum takes about ten
+// half-lives to fade, so the sums of videos known only from the network
+// are capped (WithMaxTracked, DefaultMaxTracked): past the cap the
+// coldest are forgotten (a video heard of again starts afresh). The
+// other per-video tables follow what is scored (the catalog, the node's
+// demand, what gossip reports now, which the node bounds, and the
+// tracked sums) or what one round looks up.
+//
 // All methods are safe for concurrent use; rounds run one at a time.
 type AutoSeeder struct {
 	cat    *Catalog
@@ -302,6 +323,7 @@ func NewAutoSeeder(ctx context.Context, cat *Catalog, keeper *Keeper, node SeedN
 		fetchTimeout:    DefaultFetchTimeout,
 		providerMaxAge:  DefaultProviderMaxAge,
 		window:          DefaultAnnounceWindow,
+		maxTracked:      DefaultMaxTracked,
 		log:             slog.Default(),
 		now:             time.Now,
 	}
@@ -321,6 +343,8 @@ func NewAutoSeeder(ctx context.Context, cat *Catalog, keeper *Keeper, node SeedN
 		return nil, fmt.Errorf("library.NewAutoSeeder: %w: hysteresis %v below 1 would thrash", ErrInvalid, cfg.hysteresis)
 	case cfg.minScore < 0 || cfg.fetchesPerRound < 0:
 		return nil, fmt.Errorf("library.NewAutoSeeder: %w: negative minimum score or fetches per round", ErrInvalid)
+	case cfg.maxTracked <= 0:
+		return nil, fmt.Errorf("library.NewAutoSeeder: %w: tracking at most %d videos", ErrInvalid, cfg.maxTracked)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("library.NewAutoSeeder: %w", err)
@@ -566,6 +590,41 @@ func (a *AutoSeeder) observe(now time.Time, videos map[cid.Cid]Video, demand map
 			delete(a.pop, c)
 		}
 	}
+	a.capTracked(videos, demand)
+}
+
+// capTracked keeps at most cfg.maxTracked videos known only from the
+// network in the popularity table, dropping the coldest (ties: by CID,
+// so rounds are repeatable). Catalog videos and those with local demand
+// stay: their counters' baselines must outlive the sums, and what this
+// machine holds bounds them.
+func (a *AutoSeeder) capTracked(videos map[cid.Cid]Video, demand map[cid.Cid]VideoDemand) {
+	if len(a.pop) <= a.cfg.maxTracked {
+		return
+	}
+	type tracked struct {
+		c    cid.Cid
+		heat float64
+	}
+	var remote []tracked
+	for c, p := range a.pop {
+		_, inCat := videos[c]
+		_, inDemand := demand[c]
+		if !inCat && !inDemand {
+			remote = append(remote, tracked{c, computeScore(scoreInputs{pop: p, size: a.sizes[c]}).Heat})
+		}
+	}
+	over := len(remote) - a.cfg.maxTracked
+	if over <= 0 {
+		return
+	}
+	slices.SortFunc(remote, func(x, y tracked) int {
+		return cmp.Or(cmp.Compare(x.heat, y.heat), cmp.Compare(x.c.KeyString(), y.c.KeyString()))
+	})
+	for _, e := range remote[:over] {
+		delete(a.pop, e.c)
+	}
+	a.log.Debug("popularity table full: forgot the coldest videos heard of", "forgotten", over, "cap", a.cfg.maxTracked)
 }
 
 // indexLocal has the node index the blocks of local videos, so demand for

@@ -11,3 +11,10 @@ func WithSeedClock(now func() time.Time) AutoSeedOption {
 // RaceEnabled says whether the tests run under the race detector, for the
 // external test package's heavy tests.
 const RaceEnabled = raceEnabled
+
+// Tracked is how many videos the engine keeps popularity sums for.
+func (a *AutoSeeder) Tracked() int {
+	a.roundMu.Lock()
+	defer a.roundMu.Unlock()
+	return len(a.pop)
+}

@@ -847,6 +847,7 @@ func TestAutoSeedBadOptions(t *testing.T) {
 	for _, o := range []library.AutoSeedOption{
 		library.WithHysteresis(0.9), library.WithSeedInterval(0), library.WithMinKeep(-1),
 		library.WithHalfLife(0), library.WithFetchesPerRound(-1), library.WithAnnounceWindow(time.Second),
+		library.WithMaxTracked(0),
 	} {
 		if _, err := library.NewAutoSeeder(r.ctx, r.cat, r.keeper, r.src, o); !errors.Is(err, library.ErrInvalid) {
 			t.Fatalf("bad option accepted: %v", err)

@@ -12,6 +12,27 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
+// ErrDNSLinkIsolated is what resolving a DNSLink name fails with on an
+// isolated node: isolated means no traffic beyond loopback, and a DNSLink
+// lookup asks the system's resolver, which asks the network.
+var ErrDNSLinkIsolated = errors.New("DNSLink lookups are off in isolated mode")
+
+// nameSystemOptions configures IPNS and DNSLink resolution: IPNS records
+// live in the node's datastore; an isolated node refuses DNSLink names
+// before any DNS query.
+func (n *Node) nameSystemOptions() []namesys.Option {
+	opts := []namesys.Option{namesys.WithDatastore(n.ds)}
+	if n.cfg.Isolated {
+		opts = append(opts, namesys.WithDNSResolverWithTTL(refuseDNSLink))
+	}
+	return opts
+}
+
+// refuseDNSLink stands in for the TXT lookup of DNSLink on isolated nodes.
+func refuseDNSLink(_ context.Context, name string) ([]string, time.Duration, error) {
+	return nil, 0, fmt.Errorf("TXT %s: %w", name, ErrDNSLinkIsolated)
+}
+
 // PublishName points the node's own IPNS name (its peer ID) at c and puts
 // the record in the DHT. It returns the name.
 func (n *Node) PublishName(ctx context.Context, c cid.Cid, lifetime time.Duration) (string, error) {

@@ -59,8 +59,9 @@ type Config struct {
 	// Peers are kept connected (reconnected when they drop).
 	Peers []peer.AddrInfo
 	// Isolated keeps everything on loopback: listen on 127.0.0.1 only, no
-	// mDNS, no NAT port mapping, and loopback addresses allowed in the LAN
-	// DHT so that loopback nodes (and Kubo's test profile) form one.
+	// mDNS, no NAT port mapping, no DNSLink lookups (ErrDNSLinkIsolated),
+	// and loopback addresses allowed in the LAN DHT so that loopback
+	// nodes (and Kubo's test profile) form one.
 	Isolated bool
 	// Gateways are HTTP gateways for the fallback (used by a later part).
 	Gateways []string
@@ -304,7 +305,7 @@ func (n *Node) startNetwork(ctx, life context.Context, on *online) error {
 	on.seedServ = blockservice.New(n.blockstore, newSeedingExchange(on.exchange, n.downloadBucket(), &n.seedFetched))
 	on.seedDAG = merkledag.NewDAGService(on.seedServ)
 
-	on.names, err = namesys.NewNameSystem(on.dht, namesys.WithDatastore(n.ds))
+	on.names, err = namesys.NewNameSystem(on.dht, n.nameSystemOptions()...)
 	if err != nil {
 		return fmt.Errorf("namesys: %w", err)
 	}
