@@ -117,11 +117,27 @@
 // SeedHours is a daily window ("23:00-07:00", local wall-clock time,
 // start included, end excluded, past midnight when the end comes first;
 // the zero value is always) within which the node seeds. WatchSeedHours
-// tells the app when the window opens and closes, from an injectable
-// Clock; outside it the app pauses seeding as the Pause button does: the
+// tells the seeding engine when the window opens and closes, from an
+// injectable Clock; outside it the engine pauses seeding as the Pause
+// button does: the
 // node's upload cap drops to 1 B/s and AutoSeeder.SetPaused(true) stops
 // fetching (a fetch under way stops and is finished after resuming) while
 // what is auto-seeded stays pinned. The AutoSeeder's fetches go through
 // the node's download cap (node.PinForSeeding), which the user's own
 // playback never meets.
+//
+// # Seeding engine
+//
+// Seeding (engine.go) is the one seeding engine of a long-running holder
+// of the repo, built and started the same way by the window and the
+// daemon: the Keeper, the AutoSeeder and the gate that applies the user's
+// SeedingChoice (upload cap, download cap, pause, hours) to them and to
+// the node's RateLimiter. The app passes the choice in, nothing else.
+// Decision: when a part gives up (the Keeper after 10 failed rounds in a
+// row, 5 minutes; the AutoSeeder never does on its own) the engine stops
+// both, logs the cause at error level and reports it through Failure and
+// OnSeedingFailure: the window's status line says "Seeding stopped: …",
+// the daemon keeps serving the node (what it holds stays available to
+// peers, its caps and hours still apply) and `ipfs-tube seeding` reports
+// it. Seeding resumes with a restart: what failed that often is broken.
 package library

@@ -66,6 +66,11 @@ const (
 	// DefaultEnforceInterval is how often Run enforces the quota.
 	DefaultEnforceInterval = 30 * time.Second
 
+	// DefaultMaxEnforceFailures is how many rounds in a row may fail before
+	// Run gives up: 5 minutes at the default interval, long past a busy
+	// disk or a passing error, so what is left is a broken store.
+	DefaultMaxEnforceFailures = 10
+
 	// defaultFloorFraction and maxDefaultFloor make the default free-disk
 	// floor: 1 % of the file system, at most 1 GiB (1 % of a 4 TB disk
 	// would keep 40 GB idle for nothing), at least the eviction overhead
@@ -82,6 +87,7 @@ type keeperConfig struct {
 	floor            int64 // < 0: the default, from the file system's size
 	evictionOverhead int64
 	interval         time.Duration
+	maxFailures      int
 	log              *slog.Logger
 	now              func() time.Time
 }
@@ -108,6 +114,10 @@ func WithEvictionOverhead(bytes int64) KeeperOption {
 func WithEnforceInterval(d time.Duration) KeeperOption {
 	return func(c *keeperConfig) { c.interval = d }
 }
+
+// WithMaxEnforceFailures sets how many rounds of Run in a row may fail
+// before it gives up and returns the last error.
+func WithMaxEnforceFailures(n int) KeeperOption { return func(c *keeperConfig) { c.maxFailures = n } }
 
 // WithKeeperLogger sets the logger; the default is slog.Default().
 func WithKeeperLogger(l *slog.Logger) KeeperOption { return func(c *keeperConfig) { c.log = l } }
@@ -208,6 +218,7 @@ func NewKeeper(ctx context.Context, cat *Catalog, store Store, opts ...KeeperOpt
 		floor:            -1,
 		evictionOverhead: DefaultEvictionOverhead,
 		interval:         DefaultEnforceInterval,
+		maxFailures:      DefaultMaxEnforceFailures,
 		log:              slog.Default(),
 		now:              time.Now,
 	}
@@ -223,6 +234,8 @@ func NewKeeper(ctx context.Context, cat *Catalog, store Store, opts ...KeeperOpt
 		return nil, fmt.Errorf("library.NewKeeper: %w: negative eviction overhead %d", ErrInvalid, cfg.evictionOverhead)
 	case cfg.interval <= 0:
 		return nil, fmt.Errorf("library.NewKeeper: %w: enforce interval %v must be positive", ErrInvalid, cfg.interval)
+	case cfg.maxFailures <= 0:
+		return nil, fmt.Errorf("library.NewKeeper: %w: giving up after %d failures", ErrInvalid, cfg.maxFailures)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("library.NewKeeper: %w", err)
@@ -390,18 +403,28 @@ func (k *Keeper) Enforce(ctx context.Context) (State, error) {
 
 // Run enforces the quota every interval (WithEnforceInterval) until ctx
 // ends, then returns ctx's error. Failures are logged and retried at the
-// next tick.
+// next tick; after WithMaxEnforceFailures of them in a row Run gives up
+// and returns the last one, so a broken store is reported rather than
+// retried unseen.
 func (k *Keeper) Run(ctx context.Context) error {
 	t := time.NewTicker(k.cfg.interval)
 	defer t.Stop()
+	failures := 0
 	for {
 		if st, err := k.Enforce(ctx); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			k.log.Warn("enforcing the quota failed", "err", err)
-		} else if st.Message != "" {
-			k.log.Debug("quota", "state", st.Message)
+			failures++
+			if failures >= k.cfg.maxFailures {
+				return fmt.Errorf("library.Keeper.Run: enforcing the quota failed %d times in a row: %w", failures, err)
+			}
+			k.log.Warn("enforcing the quota failed", "err", err, "failures", failures)
+		} else {
+			failures = 0
+			if st.Message != "" {
+				k.log.Debug("quota", "state", st.Message)
+			}
 		}
 		select {
 		case <-ctx.Done():
