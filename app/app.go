@@ -7,12 +7,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync"
 	"syscall"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
-	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -39,39 +37,22 @@ func (c *cli) openApp(open string) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("open the library: %w", err), n.Close())
 	}
-	keeper, err := library.NewKeeper(ctx, cat, nodelib.Store{N: n}, library.WithQuota(c.g.quota), library.WithKeeperLogger(c.log))
-	if err != nil {
-		return errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close(), n.Close())
-	}
-	b := &localBackend{n: n, cat: cat, keeper: keeper, quota: c.g.quota}
-	services := newGUIServices(b, cat, c.log)
-	services.keeper = keeper
-	services.playing = playReservation{keeper: keeper, log: c.log}
-	seeder, err := library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: n}},
-		library.WithSeeding(c.g.autoSeed), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
-	if err != nil {
-		return errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close(), n.Close())
-	}
-	services.seeder = seeder
 	// The saved choices apply before the engine's first round and the
 	// node's start; the window's settings watch keeps them current.
 	choice := choiceFrom(settings.Defaults())
 	if c.saved != nil {
 		choice = choiceFrom(*c.saved)
 	}
-	services.gate = newSeedingGate(n, seeder, library.SystemClock{}, c.log)
-	services.gate.Set(choice)
-	b.gate = services.gate
-	keepCtx, stopKeeping := context.WithCancel(ctx)
-	keeping := make(chan struct{})
-	go func() {
-		defer close(keeping)
-		var wg sync.WaitGroup
-		wg.Add(2)
-		go func() { defer wg.Done(); keeper.Run(keepCtx) }()
-		go func() { defer wg.Done(); seeder.Run(keepCtx) }()
-		wg.Wait()
-	}()
+	engine, err := c.startSeeding(ctx, n, cat, choice)
+	if err != nil {
+		return errors.Join(err, cat.Close(), n.Close())
+	}
+	keeper := engine.Keeper()
+	b := &localBackend{n: n, cat: cat, keeper: keeper, seeding: engine, quota: c.g.quota}
+	services := newGUIServices(b, cat, c.log)
+	services.keeper = keeper
+	services.playing = playReservation{keeper: keeper, log: c.log}
+	services.seeding = engine
 	deps := guiDeps{
 		node:     n,
 		services: services,
@@ -94,16 +75,14 @@ func (c *cli) openApp(open string) error {
 	// runGUI returns only after start has returned, so ctl is settled, and
 	// after the views stopped, so the catalog can close.
 	guiErr := runGUI(ctx, deps, start, open)
-	services.gate.Close()
 	var ctlErr error
 	if ctl != nil {
 		ctlErr = ctl.Close()
 	}
 	b.closeGateway()
-	stopKeeping()
-	<-keeping
+	engineErr := engine.Close()
 	services.playing.close()
-	return errors.Join(guiErr, ctlErr, cat.Close(), n.Close())
+	return errors.Join(guiErr, ctlErr, engineErr, cat.Close(), n.Close())
 }
 
 // handOffToRunning gives open to the app window that holds the repo, so a

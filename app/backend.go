@@ -66,9 +66,9 @@ type localBackend struct {
 	cat    *library.Catalog
 	keeper *library.Keeper
 	quota  int64
-	// gate applies the seeding choices (caps, pause, hours) of a
-	// long-running holder; nil for a one-off command.
-	gate *seedingGate
+	// seeding is the seeding engine of a long-running holder (caps,
+	// pause, hours, whether it failed); nil for a one-off command.
+	seeding *library.Seeding
 
 	gwMu     sync.Mutex
 	gw       *node.Gateway // started by the first Stream

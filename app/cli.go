@@ -199,6 +199,7 @@ type cli struct {
 	// command started (nil when it could not be read).
 	settings *settings.Store
 	saved    *settings.Settings
+	hooks    seedingHooks
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {

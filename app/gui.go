@@ -125,8 +125,8 @@ func runGUI(ctx context.Context, deps guiDeps, start func(context.Context, windo
 	// The quota, caps, pause and hours set on the Seeding page apply at
 	// once.
 	stopWatch := deps.settings.Watch(func(st settings.Settings) {
-		if g := deps.services.gate; g != nil {
-			g.Set(choiceFrom(st))
+		if e := deps.services.seeding; e != nil {
+			e.Set(choiceFrom(st))
 		}
 		if k := deps.services.keeper; k != nil && k.Quota() != st.Quota {
 			if _, err := k.SetQuota(life, st.Quota); err != nil {
@@ -245,7 +245,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 	w.CenterOnScreen()
 	w.SetMaster()
 	s.status.update()
-	s.footer.SetText(s.footerText(s.status.snapshot()))
+	s.footer.SetText(s.footerText(s.snapshot()))
 
 	w.Canvas().SetOnTypedKey(s.typedKey)
 	// Ctrl+L (⌘L) goes to the open bar, as in a browser.
@@ -365,7 +365,7 @@ func (s *shell) refreshStatus(ctx context.Context, kick <-chan struct{}) {
 		}
 		// Read the node here: its calls may wait on locks, and the UI
 		// thread must never wait.
-		snap := s.status.snapshot()
+		snap := s.snapshot()
 		fyne.Do(func() {
 			if !s.closed.Load() {
 				s.status.apply(snap)
@@ -375,9 +375,21 @@ func (s *shell) refreshStatus(ctx context.Context, kick <-chan struct{}) {
 	}
 }
 
+// snapshot reads the node and whether the seeding engine stopped.
+func (s *shell) snapshot() statusSnapshot {
+	snap := s.status.snapshot()
+	if s.deps.services != nil && s.deps.services.seeding != nil {
+		snap.seeding = s.deps.services.seeding.Failure()
+	}
+	return snap
+}
+
 // footerText is the node's state in one line under the views.
 func (s *shell) footerText(snap statusSnapshot) string {
 	text := footerState(snap)
+	if snap.seeding != nil {
+		text += " · " + seedingStoppedText(snap.seeding)
+	}
 	if s.deps.private {
 		text += privateNote
 	}

@@ -45,6 +45,10 @@ type seedingReport struct {
 	Paused       bool           `json:"paused"`
 	OutsideHours bool           `json:"outside_hours"`
 	Videos       []seedingVideo `json:"videos"`
+
+	// SeedingError is why the holder's seeding engine stopped; empty
+	// while it runs.
+	SeedingError string `json:"seeding_error,omitempty"`
 }
 
 type seedingVideo struct {
@@ -84,6 +88,9 @@ func (c *cli) seedingCommand() *cobra.Command {
 				fmt.Fprintf(c.stdout, "Quota %s: %s used (%s kept for own uploads and pins, %s cache, %s free on disk)\n",
 					ui.Bytes(rep.Quota), ui.Bytes(rep.Used), ui.Bytes(rep.Kept), ui.Bytes(rep.Cache), ui.Bytes(rep.Free))
 				fmt.Fprintln(c.stdout, seedingLimitsLine(rep))
+				if rep.SeedingError != "" {
+					fmt.Fprintln(c.stdout, safeLine(seedingStoppedText(errors.New(rep.SeedingError))))
+				}
 				if rep.Message != "" {
 					fmt.Fprintln(c.stdout, termsafe.Text(rep.Message))
 				}
@@ -148,15 +155,23 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 	}
 	st, err := keeper.State(ctx)
 	if err != nil {
-		return seedingReport{}, fmt.Errorf("seeding: %w", err)
+		if b.seeding == nil || b.seeding.Failure() == nil {
+			return seedingReport{}, fmt.Errorf("seeding: %w", err)
+		}
+		// What stopped the engine fails here too: say that, with what
+		// is known, rather than nothing.
+		st = library.State{Quota: keeper.Quota(), Message: "Storage use unknown: " + err.Error()}
 	}
 	rep := seedingReport{Quota: st.Quota, Used: st.Used, Kept: st.Kept, Cache: st.Cache, CacheBudget: st.CacheBudget,
 		Free: st.Free, Floor: st.Floor, OverQuota: st.OverQuota, FloorReached: st.FloorReached, Message: st.Message,
 		UploadLimit: b.n.UploadLimit(), Uploaded: b.n.BytesUploaded(), DownloadLimit: b.n.DownloadLimit(),
 		FetchedForSeeding: b.n.BytesFetchedForSeeding(), SeedHours: "always", Videos: []seedingVideo{}}
-	if b.gate != nil {
-		rep.SeedHours = b.gate.Hours().String()
-		rep.Paused, rep.OutsideHours = b.gate.Paused()
+	if b.seeding != nil {
+		rep.SeedHours = b.seeding.Hours().String()
+		rep.Paused, rep.OutsideHours = b.seeding.Paused()
+		if err := b.seeding.Failure(); err != nil {
+			rep.SeedingError = err.Error()
+		}
 	}
 	page, err := cat.List(ctx, library.ListOptions{Sort: library.SortRecentlyAdded})
 	if err != nil {
@@ -236,51 +251,18 @@ func (c *controlClient) Seeding(ctx context.Context) (seedingReport, error) {
 	return rep, err
 }
 
-// keepRepo opens the catalog of a long-running holder (daemon) and runs
-// the quota keeper on it, and the auto-seeding engine with --auto-seed,
-// until ctx ends; stop waits for them and closes the catalog.
+// keepRepo opens the catalog of a long-running holder (daemon) and starts
+// its seeding engine, as the window does, until ctx ends; stop stops the
+// engine and closes the catalog.
 func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error, err error) {
 	cat, err := library.Open(ctx, catalogDir(b.n.RepoDir()), library.WithLogger(c.log))
 	if err != nil {
 		return nil, fmt.Errorf("open the library: %w", err)
 	}
-	keeper, err := library.NewKeeper(ctx, cat, nodelib.Store{N: b.n}, library.WithQuota(b.quota), library.WithKeeperLogger(c.log))
+	engine, err := c.startSeeding(ctx, b.n, cat, c.daemonChoice())
 	if err != nil {
-		return nil, errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close())
+		return nil, errors.Join(err, cat.Close())
 	}
-	b.cat, b.keeper = cat, keeper
-	var seeder *library.AutoSeeder
-	var engine autoSeeding // stays a nil interface without an engine
-	if c.g.autoSeed {
-		seeder, err = library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: b.n}},
-			library.WithSeeding(true), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close())
-		}
-		engine = seeder
-	}
-	// Before the engine's first round: outside the hours it starts paused.
-	b.gate = newSeedingGate(b.n, engine, library.SystemClock{}, c.log)
-	b.gate.Set(seedingChoice{uploadCap: c.g.uploadLimit, downloadCap: c.g.downloadLimit,
-		autoSeed: c.g.autoSeed, hours: c.g.seedHours})
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		keeper.Run(ctx)
-	}()
-	if seeder != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			seeder.Run(ctx)
-		}()
-	}
-	return func() error {
-		cancel()
-		wg.Wait()
-		b.gate.Close()
-		return cat.Close()
-	}, nil
+	b.cat, b.keeper, b.seeding = cat, engine.Keeper(), engine
+	return func() error { return errors.Join(engine.Close(), cat.Close()) }, nil
 }

@@ -57,7 +57,7 @@ func TestSeedingReport(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, other, "seeding", "--json")), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Paused || !rep.OutsideHours || rep.UploadLimit != pausedUploadLimit {
+	if !rep.Paused || !rep.OutsideHours || rep.UploadLimit != library.PausedUploadLimit {
 		t.Errorf("outside the hours %s: paused %v, outside %v, upload limit %d", outside, rep.Paused, rep.OutsideHours, rep.UploadLimit)
 	}
 	if text := mustRun(t, other, "seeding"); !strings.Contains(text, "Seeding paused: outside the seeding hours "+outside) {

@@ -43,10 +43,9 @@ type guiServices struct {
 	// do not need it. playing is the streaming video's reservation.
 	keeper  *library.Keeper
 	playing playReservation
-	// seeder is the auto-seeding engine, and gate applies the seeding
-	// settings to it and to the node; nil in tests that do not need them.
-	seeder *library.AutoSeeder
-	gate   *seedingGate
+	// seeding is the seeding engine, which the seeding settings go to;
+	// nil in tests that do not need it.
+	seeding *library.Seeding
 }
 
 var (

@@ -51,6 +51,9 @@ type statusSnapshot struct {
 	reach network.Reachability
 	addrs []ma.Multiaddr
 	repo  string
+	// seeding is why the seeding engine stopped (library.Seeding.Failure);
+	// nil while it runs. The shell fills it in.
+	seeding error
 }
 
 // statusView is the node card. snapshot may run on any goroutine; apply,

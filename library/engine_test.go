@@ -9,40 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ipfs-tube/ipfs-tube/internal/faildisk"
 	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
 	"github.com/ipfs-tube/ipfs-tube/internal/syncbuf"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
-// errDiskBroken is what a broken disk answers: the one fake part, since
-// a disk whose reads fail cannot be had here (root reads everything).
-var errDiskBroken = errors.New("input/output error")
-
-// brokenDisk is the node's store whose disk-use reads fail.
-type brokenDisk struct{ nodelib.Store }
-
-func (brokenDisk) DiskUsage(context.Context) (int64, error) { return 0, errDiskBroken }
-
 // Issue 14: the keeper's Run gave up on nothing and its error was
 // dropped. Now a keeper whose store keeps failing gives up, and the
 // engine stops, logs the cause at error level and reports it.
 func TestSeedingReportsKeeperFailure(t *testing.T) {
 	ctx := context.Background()
-	repo := filepath.Join(t.TempDir(), "repo")
-	n, err := node.New(ctx, node.Config{Repo: repo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	cat, err := library.Open(ctx, filepath.Join(repo, "library"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
+	n, cat := openRepo(t)
 	var logs syncbuf.Buffer
 	failed := make(chan error, 1)
-	s, err := library.NewSeeding(ctx, cat, brokenDisk{nodelib.Store{N: n}}, nodelib.Seed{Store: nodelib.Store{N: n}}, n,
+	s, err := library.NewSeeding(ctx, cat, faildisk.Store{Store: nodelib.Store{N: n}}, nodelib.Seed{Store: nodelib.Store{N: n}}, n,
 		library.WithKeeperOptions(library.WithEnforceInterval(20*time.Millisecond), library.WithMaxEnforceFailures(3)),
 		library.WithSeedingLogger(slog.New(slog.NewTextHandler(&logs, nil))),
 		library.OnSeedingFailure(func(err error) { failed <- err }))
@@ -61,7 +43,7 @@ func TestSeedingReportsKeeperFailure(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the engine did not report its keeper's failure within 30 s; log:\n%s", logs.String())
 	}
-	if !errors.Is(err, library.ErrSeedingStopped) || !errors.Is(err, errDiskBroken) {
+	if !errors.Is(err, library.ErrSeedingStopped) || !errors.Is(err, faildisk.ErrIO) {
 		t.Errorf("failure %q does not say seeding stopped for the disk's error", err)
 	}
 	if got := s.Failure(); got != err {
@@ -87,20 +69,28 @@ func TestSeedingReportsKeeperFailure(t *testing.T) {
 	}
 }
 
-// A healthy engine runs until Close and reports nothing.
-func TestSeedingRunsUntilClose(t *testing.T) {
+// openRepo opens a node (not started) and its catalog in a new repo.
+func openRepo(t *testing.T) (*node.Node, *library.Catalog) {
+	t.Helper()
 	ctx := context.Background()
 	repo := filepath.Join(t.TempDir(), "repo")
 	n, err := node.New(ctx, node.Config{Repo: repo})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer n.Close()
+	t.Cleanup(func() { n.Close() })
 	cat, err := library.Open(ctx, filepath.Join(repo, "library"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cat.Close()
+	t.Cleanup(func() { cat.Close() })
+	return n, cat
+}
+
+// A healthy engine runs until Close and reports nothing.
+func TestSeedingRunsUntilClose(t *testing.T) {
+	ctx := context.Background()
+	n, cat := openRepo(t)
 	store := nodelib.Store{N: n}
 	s, err := library.NewSeeding(ctx, cat, store, nodelib.Seed{Store: store}, n,
 		library.WithKeeperOptions(library.WithEnforceInterval(20*time.Millisecond), library.WithMaxEnforceFailures(1)))

@@ -2,7 +2,6 @@ package library_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,19 +23,10 @@ type gateRig struct {
 func newGateRig(t *testing.T, at time.Time) *gateRig {
 	t.Helper()
 	ctx := context.Background()
-	repo := filepath.Join(t.TempDir(), "repo")
-	n, err := node.New(ctx, node.Config{Repo: repo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	cat, err := library.Open(ctx, filepath.Join(repo, "library"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cat.Close() })
+	n, cat := openRepo(t)
 	r := &gateRig{n: n, clock: testclock.New(at)}
 	store := nodelib.Store{N: n}
+	var err error
 	r.seeding, err = library.NewSeeding(ctx, cat, store, nodelib.Seed{Store: store}, n, library.WithSeedingClock(r.clock))
 	if err != nil {
 		t.Fatal(err)
