@@ -149,7 +149,8 @@ func (n *Node) StartGateway(ctx context.Context, opts ...GatewayOption) (*Gatewa
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.handler = newGatewayHandler(gateway.Config{
-		// mpv gets HTTP 406 without deserialized responses (DESIGN.md).
+		// Players need plain file bytes: without deserialized responses
+		// boxo answers a player's request with HTTP 406.
 		DeserializedResponses: true,
 		NoDNSLink:             true,
 		DisableHTMLErrors:     true,
