@@ -74,12 +74,13 @@
 // # Why a video is kept
 //
 // A video's keep bits (Video.Kept) can combine: an own upload is usually
-// pinned too, and a pinned video may have been auto-seeded first. Every
-// view says one reason, Video.Reason, with this precedence:
+// pinned too, and a video the user pins while auto-seeded carries both
+// until the AutoSeeder's next round drops its own bit. Every view says one
+// reason, Video.Reason, with this precedence:
 //
 //	own upload > pinned > auto-seeded > cache
 //
-// the reason that would still keep the video if the weaker ones went (an
+// Each is the reason that would still keep the video if the weaker ones went (an
 // upload stays when unpinned; a pin stays when auto-seeding lets go). A
 // video with none of the first three and any bytes on disk is cache, with
 // or without the Cache bit; with no bytes either it is not kept. A
