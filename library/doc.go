@@ -80,14 +80,15 @@
 //
 //	own upload > pinned > auto-seeded > cache
 //
-// Each is the reason that would still keep the video if the weaker ones went (an
-// upload stays when unpinned; a pin stays when auto-seeding lets go). A
-// video with none of the first three and any bytes on disk is cache, with
-// or without the Cache bit; with no bytes either it is not kept. A
-// recursive pin the catalog does not know (made with `ipfs-tube add` or
-// `pin add`) is reported as pinned. Own uploads, pins and auto-seeded
-// videos are seeded (Reason.Seeded): the Library badges them "Seeding"
-// once complete on disk, and the Seeding page lists them; cache is not.
+// Each is the reason that would still keep the video if the weaker ones
+// went (an upload stays when unpinned; a pin stays when auto-seeding lets
+// go). A video with none of the first three and any bytes on disk is
+// cache, with or without the Cache bit; with no bytes either it is not
+// kept. A recursive pin the catalog does not know (made with `ipfs-tube
+// add` or `pin add`) is reported as pinned. Own uploads, pins and
+// auto-seeded videos are seeded (Reason.Seeded): the Library badges them
+// "Seeding" once complete on disk, and the Seeding page lists them; cache
+// is not.
 //
 // # Watching
 //
