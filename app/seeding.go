@@ -171,11 +171,12 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 		if v.Dir.Defined() {
 			listed[v.Dir.String()] = true
 		}
-		reason := v.Reason()
-		if reason == library.ReasonNone {
+		kept := v.Reason()
+		if kept == library.ReasonNone {
 			continue
 		}
-		rep.Videos = append(rep.Videos, seedingVideo{Cid: v.Cid.String(), Title: v.Title, Reason: reason.String(), Size: v.Size,
+		reason := kept.String()
+		rep.Videos = append(rep.Videos, seedingVideo{Cid: v.Cid.String(), Title: v.Title, Reason: reason, Size: v.Size,
 			BytesLocal: v.BytesLocal, Providers: -1, BytesServed: demand[v.Cid].BytesSent})
 	}
 	// Pins the catalog does not know (made with `ipfs-tube add` or `pin
