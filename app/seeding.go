@@ -170,19 +170,11 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 		if v.Dir.Defined() {
 			listed[v.Dir.String()] = true
 		}
-		reason := ""
-		switch {
-		case v.Kept&library.OwnUpload != 0:
-			reason = "own"
-		case v.Kept&library.Pinned != 0:
-			reason = "pinned"
-		case v.Kept&library.AutoSeeded != 0:
-			reason = "auto-seeded"
-		case v.BytesLocal > 0:
-			reason = "cache"
-		default:
+		kept := v.Reason()
+		if kept == library.ReasonNone {
 			continue
 		}
+		reason := kept.String()
 		rep.Videos = append(rep.Videos, seedingVideo{Cid: v.Cid.String(), Title: v.Title, Reason: reason, Size: v.Size,
 			BytesLocal: v.BytesLocal, Providers: -1, BytesServed: demand[v.Cid].BytesSent})
 	}
@@ -201,7 +193,7 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 		}
 		ranges, _ := b.n.LocalRanges(ctx, p.Cid)
 		local := rangesBytes(ranges)
-		rep.Videos = append(rep.Videos, seedingVideo{Cid: p.Cid.String(), Reason: "pinned", Size: local,
+		rep.Videos = append(rep.Videos, seedingVideo{Cid: p.Cid.String(), Reason: library.ReasonPinned.String(), Size: local,
 			BytesLocal: local, Providers: -1, BytesServed: demand[p.Cid].BytesSent})
 	}
 	b.countProviders(ctx, rep.Videos)
