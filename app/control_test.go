@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -351,25 +350,6 @@ func (r rootSwapBackend) FileOf(ctx context.Context, _ link.Target) (cid.Cid, in
 	return r.localBackend.FileOf(ctx, link.Target{Cid: *r.root.Load()})
 }
 
-// add?path= naming a FIFO is refused at once rather than holding a holder
-// thread until a writer comes (50 such calls left 50 threads stuck).
-func TestControlAddRefusesFIFO(t *testing.T) {
-	h := newTestHolder(t, nil)
-	fifo := filepath.Join(t.TempDir(), "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_, err := h.client(t).Add(ctx, addSource{path: fifo, size: -1}, nil)
-	if ctx.Err() != nil {
-		t.Fatal("add of a FIFO still waits for a writer")
-	}
-	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "not a regular file") {
-		t.Fatalf("add of a FIFO: %v (exit %d), want a usage error", err, exitCode(err))
-	}
-}
-
 // An add whose stream ends short of the size the client announced fails
 // and leaves no pin (it used to pin the partial file, then fail).
 func TestControlFailedAddPinsNothing(t *testing.T) {
@@ -412,7 +392,7 @@ func TestControlAPIClosesIdleConnections(t *testing.T) {
 		if _, err := io.Copy(io.Discard, c); err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				t.Fatalf("connection %s still open after %v", c.LocalAddr(), time.Until(deadline)+8*time.Second)
+				t.Fatalf("connection %s still open at the 8 s deadline", c.LocalAddr())
 			}
 		}
 	}
