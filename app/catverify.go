@@ -96,7 +96,7 @@ func (v *verifiedFile) next() error {
 	// Next hashes the block and refuses one whose bytes do not match the
 	// CID it came with; the CID must then be the one the DAG links here.
 	blk, err := v.br.Next()
-	if errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("cat: stream ended before block %s: %w", want.c, io.ErrUnexpectedEOF)
 	}
 	if err != nil {

@@ -266,15 +266,7 @@ func TestControlCatVerifiesBlocks(t *testing.T) {
 		forge func(i int, b blocks.Block) blocks.Block
 	}{
 		{"honest", nil},
-		{"flipped byte", func(i int, b blocks.Block) blocks.Block {
-			if i != 3 {
-				return b
-			}
-			raw := bytes.Clone(b.RawData())
-			raw[10] ^= 1
-			forged, _ := blocks.NewBlockWithCid(raw, b.Cid()) // no check without u.Debug
-			return forged
-		}},
+		{"flipped byte", flipByte},
 		{"swapped leaf", func(i int, b blocks.Block) blocks.Block {
 			if i != 3 {
 				return b
@@ -316,6 +308,50 @@ func TestControlCatVerifiesBlocks(t *testing.T) {
 				t.Fatal("forged cat returned bytes that are not the file's")
 			}
 		})
+	}
+}
+
+// flipByte forges the fourth block of a cat's stream: the CID it claims,
+// one bit different.
+func flipByte(i int, b blocks.Block) blocks.Block {
+	if i != 3 {
+		return b
+	}
+	raw := bytes.Clone(b.RawData())
+	raw[10] ^= 1
+	forged, _ := blocks.NewBlockWithCid(raw, b.Cid()) // no check without u.Debug
+	return forged
+}
+
+// The commands, through a holder that forges a block: get writes no file
+// (nor leaves a part file), cat writes only the verified bytes before the
+// forgery, and both exit non-zero saying why.
+func TestControlGetCatForgedAnswer(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	h := newTestHolder(t, func(lb *localBackend) backend { return forgingBackend{lb, flipByte} })
+	data := testFile(t)
+	res, err := h.b.Add(context.Background(), addSource{r: bytes.NewReader(data), size: int64(len(data))}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "video.bin")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"get", res.Cid.String(), "-o", out, "--repo", h.repo, "--isolated", "--timeout", "60s"}, nil, &stdout, &stderr)
+	if code == exitOK || !strings.Contains(stderr.String(), "does not match") {
+		t.Fatalf("get from a forging holder: exit %d, %q", code, stderr.String())
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("get from a forging holder left %v", left)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code = run([]string{"cat", res.Cid.String(), "--repo", h.repo, "--isolated", "--timeout", "60s"}, nil, &stdout, &stderr)
+	if code == exitOK || !strings.Contains(stderr.String(), "does not match") {
+		t.Fatalf("cat from a forging holder: exit %d, %q", code, stderr.String())
+	}
+	if got := stdout.Bytes(); !bytes.Equal(got, data[:len(got)]) {
+		t.Fatal("cat from a forging holder wrote bytes that are not the file's")
 	}
 }
 
