@@ -41,7 +41,7 @@ type fileWalker struct {
 	// ahead is a File kept at the walk's byte offset: reading it over a
 	// leaf fetches that leaf and keeps the next ones in flight. nil once
 	// it failed; the walk then fetches on its own.
-	ahead io.Reader
+	ahead *File
 	emit  func(blocks.Block) error
 }
 
@@ -53,6 +53,9 @@ func (w *fileWalker) walk(ctx context.Context, c cid.Cid, size int64, depth int)
 	}
 	if c.Type() == cid.Raw {
 		w.readAlong(size)
+		if blk := w.leafRead(c); blk != nil {
+			return w.emit(blk)
+		}
 	}
 	blk, err := w.get.GetBlock(ctx, c)
 	if err != nil {
@@ -75,6 +78,20 @@ func (w *fileWalker) walk(ctx context.Context, c cid.Cid, size int64, depth int)
 		}
 	}
 	return nil
+}
+
+// leafRead is raw leaf c as the File just read it, sparing a second read
+// of the block from the store; nil when the File holds another leaf.
+func (w *fileWalker) leafRead(c cid.Cid) blocks.Block {
+	if w.ahead == nil || w.ahead.cur == nil || !w.ahead.cur.ref.cid.Equals(c) || w.ahead.cur.ref.inline != nil {
+		return nil
+	}
+	// The bytes came from a block the block service checked against c.
+	blk, err := blocks.NewBlockWithCid(w.ahead.cur.data, c)
+	if err != nil {
+		return nil
+	}
+	return blk
 }
 
 // readAlong moves the File over the next n bytes of the file.
