@@ -222,6 +222,16 @@
 // control API (see package app) whose address and token the holder writes
 // into the repo.
 //
+// # HTTP servers
+//
+// Every HTTP server of the program (the streaming gateway here, the app's
+// control API) comes from NewHTTPServer, so the bounds live in one place
+// and servers added later get them: 10 s to send request headers, 60 s
+// idle between requests, 64 KiB of headers, and at most 128 connections
+// at once (more wait in the kernel's queue rather than cost a file
+// descriptor each). No timeout covers a whole request or response: a
+// paused player reads nothing for as long as it likes.
+//
 // # Where the time of a block goes
 //
 // Measured on the CI machine kind (a paravirtualised VM where every page
