@@ -124,4 +124,8 @@
 // what is auto-seeded stays pinned. The AutoSeeder's fetches go through
 // the node's download cap (node.PinForSeeding), which the user's own
 // playback never meets.
+//
+// ParseSeedHours reads digits only ("+7:00" and "-0:00" are refused);
+// FuzzParseSeedHours holds it and NextChange to their documented
+// behaviour.
 package library
