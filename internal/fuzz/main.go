@@ -39,8 +39,13 @@ type target struct {
 func main() {
 	fuzztime := flag.String("fuzztime", "3s", "how long to fuzz each target (go test -fuzztime)")
 	root := flag.String("root", ".", "module directory to search")
-	match := flag.String("match", "", "run only targets whose name contains this")
+	match := flag.String("match", "", "run only targets whose name matches this regular expression")
 	flag.Parse()
+	only, err := regexp.Compile(*match)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fuzz: -match:", err)
+		os.Exit(2)
+	}
 	targets, err := findTargets(*root)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fuzz:", err)
@@ -67,7 +72,7 @@ func main() {
 	start := time.Now()
 	ran := 0
 	for _, t := range targets {
-		if !strings.Contains(t.name, *match) {
+		if !only.MatchString(t.name) {
 			continue
 		}
 		ran++
