@@ -143,4 +143,10 @@
 // what is auto-seeded stays pinned. The AutoSeeder's fetches go through
 // the node's download cap (node.PinForSeeding), which the user's own
 // playback never meets.
+//
+// ParseSeedHours reads digits only ("+7:00" and "-0:00" are refused);
+// FuzzParseSeedHours holds it and NextChange to their documented
+// behaviour, and FuzzDecodeVideo the catalog's records (one JSON object,
+// nothing after it; a key encoding/json reads into a field, whatever its
+// case, is that field and not an unknown one to carry over).
 package library

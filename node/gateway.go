@@ -172,6 +172,7 @@ func (n *Node) StartGateway(ctx context.Context, opts ...GatewayOption) (*Gatewa
 		// A registry of its own: the default one is process-wide.
 		MetricsRegistry: prometheus.NewRegistry(),
 	}, &gatewayBackend{g: g})
+	g.handler = guardRanges(g.handler)
 	// No WriteTimeout (NewHTTPServer sets none): a paused player leaves a
 	// response unread for as long as it likes.
 	g.srv = NewHTTPServer(g, o.http...)
@@ -461,7 +462,7 @@ func servedSpan(ranges []gateway.ByteRange, size int64) (start, end int64) {
 			continue // no overlap
 		default:
 			s, e = ra.From, size
-			if ra.To != nil && *ra.To+1 < size {
+			if ra.To != nil && *ra.To < size-1 { // not *ra.To+1: To may be math.MaxInt64
 				e = *ra.To + 1
 			}
 		}
