@@ -29,6 +29,10 @@ INTEROP_PKGS ?= ./app/ ./node/
 # -count=1 everywhere: interop results depend on a Kubo binary go test's
 # cache does not track, and a cached pass proves nothing about this machine.
 BENCH_CMD ?= $(GOCMD) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./app/
+# Fuzzing (internal/fuzz): every fuzz target in turn, FUZZTIME each for
+# `make fuzz`, FUZZTIME_SHORT each in `make test`.
+FUZZTIME ?= 60s
+FUZZTIME_SHORT ?= 3s
 
 # Debian packages: libmpv and mpv for playback, ffmpeg to make test videos and
 # screenshots, xvfb (+ xauth for xvfb-run, x11-utils for xwininfo) for GUI
@@ -79,7 +83,7 @@ WIN_GO = CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc GOOS=windows GOARCH=amd64 \
 # SIGN_KEY (PEM; SIGN_PASS, SIGN_TIMESTAMP optional) sign the exe.
 LIBMPV_DLL ?=
 
-.PHONY: all deps build run test bench interop vet kubo clean mpv-info icons \
+.PHONY: all deps build run test bench interop vet kubo clean mpv-info icons fuzz fuzz-short \
 	package-linux package-windows package-macos package-check
 
 all: build
@@ -134,8 +138,17 @@ kubo:
 # then the packages built and checked.
 test: kubo vet
 	$(GOCMD) test -count=1 -race -timeout $(TEST_TIMEOUT) ./...
+	@$(MAKE) --no-print-directory fuzz-short
 	$(GOCMD) test -count=1 -timeout $(TEST_TIMEOUT) -run 'Large' ./...
 	@$(MAKE) --no-print-directory package-check
+
+# Each target of every package that has any, for FUZZTIME (a failing
+# input lands in the package's testdata/fuzz/; commit it as a seed).
+fuzz:
+	GO='$(GO)' $(GOCMD) run ./internal/fuzz -fuzztime $(FUZZTIME)
+
+fuzz-short:
+	GO='$(GO)' $(GOCMD) run ./internal/fuzz -fuzztime $(FUZZTIME_SHORT)
 
 interop: kubo
 	$(GOCMD) test -count=1 -timeout $(TEST_TIMEOUT) -run 'Interop' -v $(INTEROP_PKGS)

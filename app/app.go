@@ -91,6 +91,9 @@ func (c *cli) openApp(open string) error {
 // repo itself.
 func (c *cli) handOffToRunning(ctx context.Context, open string, lockErr error) error {
 	ctl, err := readControl(c.g.repo)
+	if errors.Is(err, errUnsafeToken) {
+		return fmt.Errorf("%w: %w", lockErr, err)
+	}
 	if err != nil {
 		return fmt.Errorf("IPFS-Tube is already running on %s but does not answer yet; try again in a moment: %w", c.g.repo, lockErr)
 	}

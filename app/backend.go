@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/ipfs/boxo/path"
+	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
@@ -80,21 +81,47 @@ var _ backend = (*localBackend)(nil)
 func (b *localBackend) Add(ctx context.Context, src addSource, progress func(done, total int64)) (node.ImportResult, error) {
 	r := src.r
 	if src.path != "" {
-		f, err := os.Open(src.path)
+		f, err := openRegular(src.path)
 		if err != nil {
-			return node.ImportResult{}, usageError{err}
+			return node.ImportResult{}, err
 		}
 		defer f.Close()
-		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
-			return node.ImportResult{}, usagef("%s: not a regular file", src.path)
-		}
 		r = f
 	}
-	opts := []node.ImportOption{node.ImportProgress(progress)}
+	opts := []node.ImportOption{node.ImportProgress(progress), node.ImportAccept(func(res node.ImportResult) error {
+		// A stream that ends short of the announced size is an error, and
+		// a request given up is no success: neither leaves a pin.
+		if src.path == "" && src.size >= 0 && res.Size != src.size {
+			return fmt.Errorf("add: received %d of %d bytes", res.Size, src.size)
+		}
+		return ctx.Err()
+	})}
 	if src.size >= 0 {
 		opts = append(opts, node.ImportSize(src.size))
 	}
 	return b.n.Import(ctx, r, opts...)
+}
+
+// openRegular opens a regular file for import. A FIFO or a device would
+// block the open or the reads (a holder thread stuck for good per
+// request), so the path is checked first, opened without waiting for a
+// writer, and what was opened checked again: the path may have changed in
+// between.
+func openRegular(path string) (*os.File, error) {
+	if fi, err := os.Stat(path); err != nil {
+		return nil, usageError{err}
+	} else if !fi.Mode().IsRegular() {
+		return nil, usagef("%s: not a regular file", path)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, usagef("%s: not a regular file", path)
+	}
+	return f, nil
 }
 
 // resolve turns a target into the CID of what it names.
@@ -130,6 +157,26 @@ func (b *localBackend) Cat(ctx context.Context, t link.Target) (io.ReadCloser, i
 		return nil, 0, err
 	}
 	return f, f.Size(), nil
+}
+
+// FileOf resolves t to the file it names and its size (the control API's
+// CAR answer to cat).
+func (b *localBackend) FileOf(ctx context.Context, t link.Target) (cid.Cid, int64, error) {
+	c, err := b.resolve(ctx, t)
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	f, err := b.n.Open(ctx, c, node.ReadAhead(0))
+	if err != nil {
+		return cid.Undef, 0, err
+	}
+	defer f.Close()
+	return c, f.Size(), nil
+}
+
+// WalkFile emits the blocks of file c depth-first (node.WalkFile).
+func (b *localBackend) WalkFile(ctx context.Context, c cid.Cid, emit func(blocks.Block) error) error {
+	return b.n.WalkFile(ctx, c, emit)
 }
 
 func (b *localBackend) PinAdd(ctx context.Context, t link.Target) (cid.Cid, error) {

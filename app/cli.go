@@ -355,10 +355,17 @@ func (c *cli) openBackend(ctx context.Context, online bool) (backend, error) {
 		if !errors.Is(err, node.ErrRepoLocked) {
 			return nil, err
 		}
-		if cl, cerr := readControl(cfg.Repo); cerr == nil {
+		cl, cerr := readControl(cfg.Repo)
+		if errors.Is(cerr, errUnsafeToken) {
+			return nil, fmt.Errorf("%w: %w", node.ErrRepoLocked, cerr)
+		}
+		if cerr == nil {
+			// A holder that cannot prove itself (a stale api.json) counts
+			// as none: the lock frees once the process holding it ends.
 			if cerr = cl.ping(ctx); cerr == nil {
 				return cl, nil
 			}
+			cl.Close()
 		}
 		select {
 		case <-ctx.Done():

@@ -153,6 +153,8 @@ func TestCLIBadInputs(t *testing.T) {
 		{"bad peer", []string{"id", "--peer", "/ip4/127.0.0.1/tcp/1"}, exitUsage, "no /p2p/"},
 		{"unknown flag", []string{"add", "--frobnicate"}, exitUsage, "unknown flag"},
 		{"bad upload limit", []string{"daemon", "--upload-limit", "fast"}, exitUsage, "--upload-limit"},
+		// Used to round to 0 B/s, which means no cap.
+		{"upload limit below 1 B/s", []string{"daemon", "--upload-limit", "7bit"}, exitUsage, "rate 7bit is below 1 B/s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runCLI(t, repo, nil, tc.args...)

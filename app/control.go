@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +17,10 @@ import (
 	"strings"
 	"time"
 
+	blocks "github.com/ipfs/go-block-format"
 	"github.com/ipfs/go-cid"
+	carv2 "github.com/ipld/go-car/v2"
+	"github.com/ipld/go-car/v2/storage"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
 	"github.com/ipfs-tube/ipfs-tube/node"
@@ -29,11 +30,34 @@ import (
 // holds. It listens on 127.0.0.1 only; every request must carry the token
 // from the repo's api-token file (readable by the repo's owner only), and
 // requests from web pages (an Origin header, a foreign Host) are refused.
+//
+// Decisions:
+//   - Every start of a holder writes a new random token (mode 0600, written
+//     atomically), so a token lives no longer than its process; a client
+//     refuses a token file other users may read or write, with an error
+//     saying so (errUnsafeToken), rather than send it.
+//   - A client makes the server prove it knows the token (an HMAC of a
+//     challenge, per connection, see controlauth.go) before it sends the
+//     token: a stale api.json whose port another local user took gets
+//     nothing, and the command goes on as if no holder served the API
+//     (waiting for the repo lock, then opening the repo itself).
+//   - `cat` and `get` receive a CAR and check every block against its CID
+//     before writing its bytes (catverify.go).
+//   - A failed or cancelled `add` pins nothing; its blocks go at the next
+//     gc.
+//   - The server has node.NewHTTPServer's bounds: header and idle
+//     timeouts, a header size cap and a connection limit.
+//   - `add?path=` imports regular files only: the holder opens the path
+//     without blocking and checks what it opened, so a FIFO or device
+//     named there cannot hold one of its threads.
 const (
 	apiFile      = "api.json"  // written when the API is ready, removed on exit
-	apiTokenFile = "api-token" // created on first serve
+	apiTokenFile = "api-token" // rewritten by every holder start
 	apiPrefix    = "/api/v1/"
 )
+
+// controlHTTPOptions change the server's bounds; tests set short ones.
+var controlHTTPOptions []node.HTTPOption
 
 // apiEndpoint is the content of api.json.
 type apiEndpoint struct {
@@ -51,7 +75,7 @@ type apiError struct {
 type controlServer struct {
 	b     backend
 	token string
-	srv   *http.Server
+	srv   *node.HTTPServer
 	ln    net.Listener
 	repo  string
 	log   *slog.Logger
@@ -63,7 +87,7 @@ type controlServer struct {
 // address in the repo; window is the app window, nil in a daemon. Close it
 // before closing b.
 func serveControl(repo string, b backend, log *slog.Logger, window windowControl) (*controlServer, error) {
-	token, err := ensureToken(repo)
+	token, err := newToken(repo)
 	if err != nil {
 		return nil, fmt.Errorf("control API: %w", err)
 	}
@@ -72,7 +96,7 @@ func serveControl(repo string, b backend, log *slog.Logger, window windowControl
 		return nil, fmt.Errorf("control API: %w", err)
 	}
 	s := &controlServer{b: b, token: token, ln: ln, repo: repo, log: log, window: window}
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = node.NewHTTPServer(s, controlHTTPOptions...)
 	go func() {
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("control API stopped", "err", err)
@@ -107,22 +131,6 @@ func removeStaleAPIFile(repo string) {
 	os.Remove(filepath.Join(repo, apiFile))
 }
 
-func ensureToken(repo string) (string, error) {
-	path := filepath.Join(repo, apiTokenFile)
-	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
-		return strings.TrimSpace(string(b)), nil
-	}
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return "", err
-	}
-	token := hex.EncodeToString(raw)
-	if err := writeFileAtomic(path, []byte(token+"\n"), 0o600); err != nil {
-		return "", err
-	}
-	return token, nil
-}
-
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
 	if err != nil {
@@ -150,6 +158,10 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
+	if r.URL.Path == apiPrefix+helloOp {
+		s.serveHello(w, r)
+		return
+	}
 	got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) != 1 {
 		http.Error(w, "forbidden", http.StatusForbidden)
@@ -162,7 +174,11 @@ func (s *controlServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "add":
 		err = s.add(ctx, w, r, q)
 	case "cat":
-		err = s.cat(ctx, w, q.Get("arg"))
+		if q.Get("format") == "car" {
+			err = s.catCAR(ctx, w, q.Get("arg"))
+		} else {
+			err = s.cat(ctx, w, q.Get("arg"))
+		}
 	case "pin/add", "pin/rm":
 		var t link.Target
 		if t, err = link.Parse(q.Get("arg")); err == nil {
@@ -277,9 +293,6 @@ func (s *controlServer) add(ctx context.Context, w http.ResponseWriter, r *http.
 		progress = nil
 	}
 	res, err := s.b.Add(ctx, src, progress)
-	if err == nil && src.path == "" && src.size >= 0 && res.Size != src.size {
-		err = fmt.Errorf("add: received %d of %d bytes", res.Size, src.size)
-	}
 	if err != nil {
 		return enc.Encode(addLine{Error: err.Error(), Code: exitCode(err)})
 	}
@@ -321,6 +334,52 @@ func (s *controlServer) cat(ctx context.Context, w http.ResponseWriter, arg stri
 	return nil
 }
 
+// fileSizeHeader carries the file's size with a CAR answer to cat.
+const fileSizeHeader = "Ipfs-Tube-File-Size"
+
+// blockSender is a backend that can send a file as its blocks: one that
+// holds the node.
+type blockSender interface {
+	// FileOf resolves t to a file's CID and size.
+	FileOf(ctx context.Context, t link.Target) (cid.Cid, int64, error)
+	// WalkFile emits the file's blocks as node.WalkFile does.
+	WalkFile(ctx context.Context, c cid.Cid, emit func(blocks.Block) error) error
+}
+
+// catCAR answers cat with a CAR of the file, blocks depth-first, which the
+// client verifies block by block (catverify.go).
+func (s *controlServer) catCAR(ctx context.Context, w http.ResponseWriter, arg string) error {
+	t, err := link.Parse(arg)
+	if err != nil {
+		return err
+	}
+	bs, ok := s.b.(blockSender)
+	if !ok {
+		return errors.New("cat: this holder cannot send blocks")
+	}
+	c, size, err := bs.FileOf(ctx, t)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.ipld.car; version=1")
+	w.Header().Set(fileSizeHeader, strconv.FormatInt(size, 10))
+	// Duplicates stay: the client expects a block wherever the DAG links it.
+	car, err := storage.NewWritable(w, []cid.Cid{c},
+		carv2.WriteAsCarV1(true), carv2.AllowDuplicatePuts(true), carv2.StoreIdentityCIDs(true))
+	if err != nil {
+		return fmt.Errorf("cat: %w", err)
+	}
+	// Past this point a failure can only cut the stream short; the client
+	// notices the missing blocks.
+	err = bs.WalkFile(ctx, c, func(b blocks.Block) error {
+		return car.Put(ctx, b.Cid().KeyString(), b.RawData())
+	})
+	if err != nil {
+		s.log.Warn("cat cut short", "arg", arg, "err", err)
+	}
+	return nil
+}
+
 func loopbackHost(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)
 	if err != nil {
@@ -353,14 +412,18 @@ func readControl(repo string) (*controlClient, error) {
 	if err := json.Unmarshal(raw, &ep); err != nil {
 		return nil, err
 	}
-	tok, err := os.ReadFile(filepath.Join(repo, apiTokenFile))
+	tok, err := readToken(repo)
 	if err != nil {
 		return nil, err
 	}
 	return &controlClient{
 		base:  "http://" + ep.Addr + apiPrefix,
-		token: strings.TrimSpace(string(tok)),
-		http:  &http.Client{Transport: &http.Transport{Proxy: nil, DisableCompression: true}},
+		token: tok,
+		http: &http.Client{Transport: &http.Transport{
+			Proxy: nil, DisableCompression: true,
+			// Every connection proves the holder first (controlauth.go).
+			DialContext: dialHolder(tok),
+		}},
 	}, nil
 }
 
@@ -464,12 +527,27 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Cat receives the file as a CAR and returns a reader that yields only
+// verified bytes (catverify.go).
 func (c *controlClient) Cat(ctx context.Context, t link.Target) (io.ReadCloser, int64, error) {
-	resp, err := c.do(ctx, http.MethodGet, "cat", url.Values{"arg": {t.String()}}, nil, nil)
+	resp, err := c.do(ctx, http.MethodGet, "cat", url.Values{"arg": {t.String()}, "format": {"car"}}, nil, nil)
 	if err != nil {
 		return nil, 0, err
 	}
-	return resp.Body, resp.ContentLength, nil
+	size, err := strconv.ParseInt(resp.Header.Get(fileSizeHeader), 10, 64)
+	if err != nil {
+		size = -1
+	}
+	want := cid.Undef
+	if t.IPNS == "" && t.Path == "" {
+		want = t.Cid
+	}
+	vf, err := newVerifiedFile(resp.Body, want)
+	if err != nil {
+		resp.Body.Close()
+		return nil, 0, err
+	}
+	return vf, size, nil
 }
 
 func (c *controlClient) pin(ctx context.Context, op string, t link.Target) (cid.Cid, error) {

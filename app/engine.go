@@ -61,9 +61,11 @@ func (c *cli) daemonChoice() library.SeedingChoice {
 		AutoSeed: c.g.autoSeed, Hours: c.g.seedHours}
 }
 
-// seedingStoppedText says why the seeding engine stopped, for the status
-// line and `ipfs-tube seeding`: "Seeding stopped: quota keeper: …".
-func seedingStoppedText(err error) string {
-	reason := strings.TrimPrefix(err.Error(), library.ErrSeedingStopped.Error()+": ")
-	return "Seeding stopped: " + reason
+// seedingStopReason says why the seeding engine stopped, for the status
+// line and `ipfs-tube seeding` ("quota keeper: …"); "" for nil.
+func seedingStopReason(err error) string {
+	if err == nil {
+		return ""
+	}
+	return strings.TrimPrefix(err.Error(), library.ErrSeedingStopped.Error()+": ")
 }

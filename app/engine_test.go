@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/internal/faildisk"
@@ -120,17 +121,22 @@ func TestWindowStatusShowsSeedingFailure(t *testing.T) {
 	s.status.setStarted(nil)
 
 	waitFailure(t, engine)
-	got := s.footerText(s.snapshot())
-	if !strings.HasPrefix(got, "Online") || !strings.Contains(got, " · Seeding stopped: quota keeper: ") ||
-		!strings.Contains(got, "input/output error") {
+	bar := widget.NewLabel("")
+	showStatusLine(bar, s.snapshot())
+	if got := bar.Text; !strings.Contains(got, " · Seeding stopped: quota keeper: ") || !strings.Contains(got, "input/output error") {
 		t.Errorf("status line %q does not say seeding stopped and why", got)
+	}
+	if bar.Importance != widget.WarningImportance {
+		t.Errorf("status line importance %v, want the warning colour", bar.Importance)
 	}
 }
 
 // A running engine adds nothing to the status line.
 func TestWindowStatusWhileSeeding(t *testing.T) {
-	snap := statusSnapshot{state: nodeOnline, peers: 1}
-	if got := (&shell{}).footerText(snap); strings.Contains(got, "Seeding") {
+	test.NewTempApp(t)
+	s := &shell{deps: guiDeps{services: &guiServices{}}, status: newStatusView(newFake(t))}
+	s.status.setStarted(nil)
+	if got := s.snapshot().line().Text; strings.Contains(got, "Seeding") {
 		t.Errorf("status line %q with a running engine", got)
 	}
 }

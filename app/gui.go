@@ -191,6 +191,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 	s := &shell{deps: deps, app: a, win: a.NewWindow(windowTitle)}
 	w := s.win
 	s.status = newStatusView(deps.node)
+	s.status.private = deps.private
 	s.open = newOpenView("", s.play)
 	s.footer = widget.NewLabel("")
 	s.footer.SizeName = theme.SizeNameCaptionText
@@ -244,8 +245,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 	w.Resize(fyne.NewSize(1120, 720))
 	w.CenterOnScreen()
 	w.SetMaster()
-	s.status.update()
-	s.footer.SetText(s.footerText(s.snapshot()))
+	s.showStatus(s.snapshot())
 
 	w.Canvas().SetOnTypedKey(s.typedKey)
 	// Ctrl+L (⌘L) goes to the open bar, as in a browser.
@@ -368,8 +368,7 @@ func (s *shell) refreshStatus(ctx context.Context, kick <-chan struct{}) {
 		snap := s.snapshot()
 		fyne.Do(func() {
 			if !s.closed.Load() {
-				s.status.apply(snap)
-				s.footer.SetText(s.footerText(snap))
+				s.showStatus(snap)
 			}
 		})
 	}
@@ -384,31 +383,12 @@ func (s *shell) snapshot() statusSnapshot {
 	return snap
 }
 
-// footerText is the node's state in one line under the views.
-func (s *shell) footerText(snap statusSnapshot) string {
-	text := footerState(snap)
-	if snap.seeding != nil {
-		text += " · " + seedingStoppedText(snap.seeding)
-	}
-	if s.deps.private {
-		text += privateNote
-	}
-	return text
+// showStatus shows a reading of the node on the node card and in the
+// footer; UI thread only.
+func (s *shell) showStatus(snap statusSnapshot) {
+	s.status.apply(snap)
+	showStatusLine(s.footer, snap)
 }
-
-func footerState(snap statusSnapshot) string {
-	switch snap.state {
-	case nodeStarting:
-		return "Starting the node…"
-	case nodeFailed:
-		return "The node could not start: see Settings › Your node"
-	}
-	return fmt.Sprintf("Online · %s · %s", peersText(snap), reachText(snap))
-}
-
-// privateNote is added to the footer in private mode, so the user always
-// sees that nothing is announced and no gateway is asked.
-const privateNote = " · Private mode: no gateways, no announcements"
 
 // closeViews stops the views' work; the player saves its position first,
 // so the catalog may close after this returns.

@@ -18,6 +18,8 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/link"
+	"github.com/ipfs-tube/ipfs-tube/app/internal/netstatus"
+	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
 // fakeStatus stands in for the node: this test is about what the labels say,
@@ -30,6 +32,7 @@ type fakeStatus struct {
 	peers     []peer.ID
 	addrs     []ma.Multiaddr
 	reach     network.Reachability
+	ranks     []node.GatewayRank
 	hostCalls int // Peers and Addrs calls, which race with node.Start
 }
 
@@ -54,6 +57,12 @@ func (f *fakeStatus) Reachability() network.Reachability {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.reach
+}
+
+func (f *fakeStatus) GatewayRanking() []node.GatewayRank {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.ranks
 }
 
 func newPeerID(t *testing.T) peer.ID {
@@ -113,7 +122,7 @@ func TestStatusViewStartingThenOnline(t *testing.T) {
 	v.setStarted(nil)
 	v.update()
 
-	wantLabel(t, "state", v.stateText, "Online")
+	wantLabel(t, "state", v.stateText, "Online · 3 peers")
 	if v.stateText.Importance != widget.SuccessImportance {
 		t.Errorf("online state importance = %v, want success", v.stateText.Importance)
 	}
@@ -131,8 +140,18 @@ func TestStatusViewStartingThenOnline(t *testing.T) {
 	src.reach = network.ReachabilityPublic
 	src.mu.Unlock()
 	v.update()
-	wantLabel(t, "peers", v.peers, "None yet")
+	wantLabel(t, "peers", v.peers, "None")
 	wantLabel(t, "reachability", v.reach, "Public")
+	// No gateway either (the fallback is off, as with --isolated): once
+	// the grace for finding peers is over, the card says what that means.
+	v.mu.Lock()
+	v.onlineAt = time.Now().Add(-2 * netstatus.ConnectGrace)
+	v.mu.Unlock()
+	v.update()
+	wantLabel(t, "state", v.stateText, "Offline: no peers, and the gateway fallback is off — only videos already on this computer play")
+	if v.stateText.Importance != widget.WarningImportance {
+		t.Errorf("offline state importance = %v, want warning", v.stateText.Importance)
+	}
 }
 
 func TestStatusViewStartFailed(t *testing.T) {
@@ -276,11 +295,16 @@ func TestOpenView(t *testing.T) {
 }
 
 func TestFooterShowsPrivateMode(t *testing.T) {
+	test.NewTempApp(t)
+	footer := widget.NewLabel("")
 	online := statusSnapshot{state: nodeOnline, peers: 2}
-	if got := (&shell{}).footerText(online); strings.Contains(got, "Private") || !strings.HasPrefix(got, "Online · 2 connected") {
-		t.Errorf("footer %q", got)
+	showStatusLine(footer, online)
+	if strings.Contains(footer.Text, "Private") || footer.Text != "Online · 2 peers" {
+		t.Errorf("footer %q", footer.Text)
 	}
-	if got := (&shell{deps: guiDeps{private: true}}).footerText(online); !strings.Contains(got, "Private mode: no gateways, no announcements") {
-		t.Errorf("private footer %q does not say so", got)
+	online.private = true
+	showStatusLine(footer, online)
+	if !strings.Contains(footer.Text, "Private mode: no gateways, no announcements") {
+		t.Errorf("private footer %q does not say so", footer.Text)
 	}
 }

@@ -2,6 +2,10 @@
 // with an embedded IPFS node. With no command it opens the app window;
 // sub-commands (add, cat, get, pin, gc, id, daemon) work from a terminal
 // and, through the control API, while the app or a daemon holds the repo.
+//
+// Every parser of untrusted input (links, sizes and rates, settings.json,
+// …) has a fuzz target asserting its invariants, and every later one gets
+// one too (internal/fuzz; `make fuzz`).
 package main
 
 import (

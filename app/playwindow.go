@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"image"
-	"sync"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
@@ -12,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/frames"
 	"github.com/ipfs-tube/ipfs-tube/playback"
 )
 
@@ -90,12 +90,9 @@ func runPlayerWindow(ctx context.Context, p *playback.Player, surface *videoSurf
 // videoSurface shows the newest frame. Frames come faster than a window
 // may want them; only the newest waits to be drawn.
 type videoSurface struct {
-	img *canvas.Image
-
-	mu      sync.Mutex
-	pending *image.RGBA // newest frame not yet shown; owned by the surface
-	spare   *image.RGBA // buffer to copy the next frame into
-	closed  atomic.Bool // the window is gone: draw nothing
+	img    *canvas.Image
+	latest frames.Latest
+	closed atomic.Bool // the window is gone: draw nothing
 }
 
 func newVideoSurface() *videoSurface {
@@ -108,23 +105,9 @@ func newVideoSurface() *videoSurface {
 // show copies f (the player reuses its buffer after the callback) and
 // queues a draw unless one is already queued, which will take this frame.
 func (v *videoSurface) show(f playback.Frame) {
-	v.mu.Lock()
-	buf := v.spare
-	v.spare = nil
-	if buf == nil || buf.Rect != f.Image.Rect {
-		buf = image.NewRGBA(f.Image.Rect)
+	if v.latest.Offer(f.Image) {
+		fyne.Do(v.draw)
 	}
-	copy(buf.Pix, f.Image.Pix)
-	queued := v.pending != nil
-	if queued {
-		v.spare = v.pending
-	}
-	v.pending = buf
-	v.mu.Unlock()
-	if queued {
-		return
-	}
-	fyne.Do(v.draw)
 }
 
 // draw runs on Fyne's thread: the newest frame goes up and the one it
@@ -133,19 +116,12 @@ func (v *videoSurface) draw() {
 	if v.closed.Load() {
 		return
 	}
-	v.mu.Lock()
-	frame := v.pending
-	v.pending = nil
-	v.mu.Unlock()
+	frame := v.latest.Take()
 	if frame == nil {
 		return
 	}
 	old, _ := v.img.Image.(*image.RGBA)
 	v.img.Image = frame
 	v.img.Refresh()
-	v.mu.Lock()
-	if v.spare == nil {
-		v.spare = old
-	}
-	v.mu.Unlock()
+	v.latest.Recycle(old)
 }

@@ -89,7 +89,7 @@ func (c *cli) seedingCommand() *cobra.Command {
 					ui.Bytes(rep.Quota), ui.Bytes(rep.Used), ui.Bytes(rep.Kept), ui.Bytes(rep.Cache), ui.Bytes(rep.Free))
 				fmt.Fprintln(c.stdout, seedingLimitsLine(rep))
 				if rep.SeedingError != "" {
-					fmt.Fprintln(c.stdout, safeLine(seedingStoppedText(errors.New(rep.SeedingError))))
+					fmt.Fprintln(c.stdout, safeLine("Seeding stopped: "+seedingStopReason(errors.New(rep.SeedingError))))
 				}
 				if rep.Message != "" {
 					fmt.Fprintln(c.stdout, termsafe.Text(rep.Message))
@@ -185,19 +185,11 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 		if v.Dir.Defined() {
 			listed[v.Dir.String()] = true
 		}
-		reason := ""
-		switch {
-		case v.Kept&library.OwnUpload != 0:
-			reason = "own"
-		case v.Kept&library.Pinned != 0:
-			reason = "pinned"
-		case v.Kept&library.AutoSeeded != 0:
-			reason = "auto-seeded"
-		case v.BytesLocal > 0:
-			reason = "cache"
-		default:
+		kept := v.Reason()
+		if kept == library.ReasonNone {
 			continue
 		}
+		reason := kept.String()
 		rep.Videos = append(rep.Videos, seedingVideo{Cid: v.Cid.String(), Title: v.Title, Reason: reason, Size: v.Size,
 			BytesLocal: v.BytesLocal, Providers: -1, BytesServed: demand[v.Cid].BytesSent})
 	}
@@ -216,7 +208,7 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 		}
 		ranges, _ := b.n.LocalRanges(ctx, p.Cid)
 		local := rangesBytes(ranges)
-		rep.Videos = append(rep.Videos, seedingVideo{Cid: p.Cid.String(), Reason: "pinned", Size: local,
+		rep.Videos = append(rep.Videos, seedingVideo{Cid: p.Cid.String(), Reason: library.ReasonPinned.String(), Size: local,
 			BytesLocal: local, Providers: -1, BytesServed: demand[p.Cid].BytesSent})
 	}
 	b.countProviders(ctx, rep.Videos)

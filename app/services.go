@@ -338,28 +338,39 @@ func rangesBytes(ranges []node.ByteRange) int64 {
 	return n
 }
 
-// Seeded lists what is kept for others: own uploads, pins and what the
-// auto-seeding engine picked. Bytes served per video come from the node's
-// demand counts once the video is indexed (0 before).
+// Seeded lists what is kept for others (library.Reason.Seeded: own
+// uploads, pins and what the auto-seeding engine picked), each with the
+// catalog's reason in the page's words. Bytes served per video come from
+// the node's demand counts once the video is indexed (0 before).
 func (s *guiServices) Seeded(ctx context.Context) ([]seedview.Entry, error) {
-	page, err := s.cat.List(ctx, library.ListOptions{Kept: library.OwnUpload | library.Pinned | library.AutoSeeded, Sort: library.SortRecentlyAdded})
+	page, err := s.cat.List(ctx, library.ListOptions{Sort: library.SortRecentlyAdded})
 	if err != nil {
 		return nil, err
 	}
 	demand := s.b.n.Demand()
 	out := make([]seedview.Entry, 0, len(page.Videos))
 	for _, v := range page.Videos {
-		reason := seedview.ReasonPopular
-		switch {
-		case v.Kept&library.OwnUpload != 0:
-			reason = seedview.ReasonUpload
-		case v.Kept&library.Pinned != 0:
-			reason = seedview.ReasonPinned
+		reason := v.Reason()
+		if !reason.Seeded() {
+			continue
 		}
-		out = append(out, seedview.Entry{Video: v.Cid, Title: v.Title, Reason: reason, Size: v.BytesLocal,
+		out = append(out, seedview.Entry{Video: v.Cid, Title: v.Title, Reason: seedviewReason(reason), Size: v.BytesLocal,
 			BytesServed: demand[v.Cid].BytesSent})
 	}
 	return out, nil
+}
+
+// seedviewReason says a seeded video's reason as the Seeding page does.
+func seedviewReason(r library.Reason) string {
+	switch r {
+	case library.ReasonOwn:
+		return seedview.ReasonUpload
+	case library.ReasonPinned:
+		return seedview.ReasonPinned
+	case library.ReasonAutoSeeded:
+		return seedview.ReasonPopular
+	}
+	return r.String()
 }
 
 // GatewayRanking is the fallback's measured ranking for the Settings page.

@@ -17,6 +17,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/netstatus"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -29,6 +30,9 @@ type statusSource interface {
 	Peers() []peer.ID
 	Reachability() network.Reachability
 	RepoDir() string
+	// GatewayRanking is the gateway fallback's ranking; nil when it is
+	// off or the node is not started.
+	GatewayRanking() []node.GatewayRank
 }
 
 var _ statusSource = (*node.Node)(nil)
@@ -44,30 +48,53 @@ const (
 // statusSnapshot is one reading of the node, taken off the UI thread and
 // applied on it.
 type statusSnapshot struct {
-	state nodeState
-	err   error
-	id    peer.ID
-	peers int
-	reach network.Reachability
-	addrs []ma.Multiaddr
-	repo  string
+	state    nodeState
+	err      error
+	id       peer.ID
+	peers    int
+	reach    network.Reachability
+	addrs    []ma.Multiaddr
+	repo     string
+	gateways netstatus.Gateways
+	online   time.Duration // since start returned
+	private  bool
 	// seeding is why the seeding engine stopped (library.Seeding.Failure);
 	// nil while it runs. The shell fills it in.
 	seeding error
+}
+
+// line is the node's state in words: what it reaches and what that means
+// for watching (see netstatus for the policy).
+func (s statusSnapshot) line() netstatus.Line {
+	state := netstatus.Starting
+	switch s.state {
+	case nodeOnline:
+		state = netstatus.Online
+	case nodeFailed:
+		state = netstatus.Failed
+	}
+	return netstatus.Describe(netstatus.Inputs{
+		State: state, Peers: s.peers, Gateways: s.gateways, Private: s.private, Online: s.online,
+		SeedingStopped: seedingStopReason(s.seeding),
+	})
 }
 
 // statusView is the node card. snapshot may run on any goroutine; apply,
 // update and the widgets belong to the UI thread.
 type statusView struct {
 	src statusSource
+	// private is Settings' private mode at start: no gateways, no
+	// announcements. Set before the first snapshot.
+	private bool
 
 	mu       sync.Mutex
 	state    nodeState
 	startErr error
+	onlineAt time.Time // when start returned without error
 
-	// shown is the state on screen, so the spinner and icon are touched
+	// shown is the line on screen, so the spinner and icon are touched
 	// only when it changes.
-	shown     nodeState
+	shown     netstatus.Line
 	busy      *widget.Activity
 	stateIcon *widget.Icon
 	stateText *widget.Label
@@ -84,7 +111,7 @@ type statusView struct {
 func newStatusView(src statusSource) *statusView {
 	v := &statusView{
 		src:       src,
-		shown:     -1,
+		shown:     netstatus.Line{Severity: -1},
 		busy:      widget.NewActivity(),
 		stateIcon: widget.NewIcon(nil),
 		stateText: widget.NewLabel(""),
@@ -128,7 +155,7 @@ func (v *statusView) setStarted(err error) {
 	if err != nil {
 		v.state, v.startErr = nodeFailed, err
 	} else {
-		v.state = nodeOnline
+		v.state, v.onlineAt = nodeOnline, time.Now()
 	}
 }
 
@@ -137,7 +164,8 @@ func (v *statusView) setStarted(err error) {
 // them earlier would race with it.
 func (v *statusView) snapshot() statusSnapshot {
 	v.mu.Lock()
-	s := statusSnapshot{state: v.state, err: v.startErr}
+	s := statusSnapshot{state: v.state, err: v.startErr, private: v.private}
+	onlineAt := v.onlineAt
 	v.mu.Unlock()
 	s.id = v.src.ID()
 	s.repo = v.src.RepoDir()
@@ -145,6 +173,8 @@ func (v *statusView) snapshot() statusSnapshot {
 	if s.state == nodeOnline {
 		s.peers = len(v.src.Peers())
 		s.addrs = v.src.Addrs()
+		s.gateways = netstatus.SummarizeGateways(v.src.GatewayRanking())
+		s.online = time.Since(onlineAt)
 	}
 	return s
 }
@@ -174,22 +204,49 @@ func (v *statusView) apply(s statusSnapshot) {
 	setLabel(v.repo, s.repo, widget.MediumImportance)
 }
 
+// applyState shows the node's state in words on the card: the status
+// bar's sentence, with a spinner while it is still finding out, and the
+// start error itself when start failed.
 func (v *statusView) applyState(s statusSnapshot) {
-	if s.state == v.shown {
+	line := s.line()
+	if s.state == nodeStarting {
+		line.Text = "Starting…"
+	}
+	if line == v.shown {
 		return
 	}
-	v.shown = s.state
-	switch s.state {
-	case nodeStarting:
+	v.shown = line
+	switch line.Severity {
+	case netstatus.Busy:
 		v.stateIcon.Hide()
 		v.busy.Show()
 		v.busy.Start()
-		setLabel(v.stateText, "Starting…", widget.MediumImportance)
-	case nodeOnline:
-		v.showSettled(theme.NewSuccessThemedResource(theme.ConfirmIcon()), "Online", widget.SuccessImportance)
-	case nodeFailed:
+		setLabel(v.stateText, line.Text, widget.MediumImportance)
+	case netstatus.Good:
+		v.showSettled(theme.NewSuccessThemedResource(theme.ConfirmIcon()), line.Text, widget.SuccessImportance)
+	case netstatus.Limited:
+		v.showSettled(theme.InfoIcon(), line.Text, widget.MediumImportance)
+	case netstatus.Offline:
+		v.showSettled(theme.NewWarningThemedResource(theme.WarningIcon()), line.Text, widget.WarningImportance)
+	case netstatus.Broken:
 		v.showSettled(theme.NewErrorThemedResource(theme.ErrorIcon()), "Could not start: "+s.err.Error(), widget.DangerImportance)
 	}
+}
+
+// showStatusLine puts the node's state in words into the status bar under
+// the views: plain while all is well or still settling, in the warning
+// colour when nothing but this computer's videos can play, red when the
+// node did not start.
+func showStatusLine(bar *widget.Label, s statusSnapshot) {
+	line := s.line()
+	imp := widget.MediumImportance
+	switch line.Severity {
+	case netstatus.Offline:
+		imp = widget.WarningImportance
+	case netstatus.Broken:
+		imp = widget.DangerImportance
+	}
+	setLabel(bar, line.Text, imp)
 }
 
 // showSettled replaces the spinner with an icon and a final state text.
@@ -219,7 +276,7 @@ func peersText(s statusSnapshot) string {
 	case s.state != nodeOnline:
 		return "—"
 	case s.peers == 0:
-		return "None yet"
+		return "None"
 	case s.peers == 1:
 		return "1 connected"
 	default:
@@ -237,9 +294,12 @@ func reachText(s statusSnapshot) string {
 		return "Public"
 	case network.ReachabilityPrivate:
 		return "Behind NAT (relays and hole punching on)"
-	default:
-		return "Checking…"
 	}
+	if s.state == nodeOnline && s.peers == 0 {
+		// AutoNAT asks peers to dial back: with none it never concludes.
+		return "Unknown until peers connect"
+	}
+	return "Checking…"
 }
 
 func addrsText(s statusSnapshot) string {

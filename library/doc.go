@@ -71,6 +71,25 @@
 // returns it; List and Search leave the record out, report it in
 // Page.Skipped and log it once; Put replaces it and Delete removes it.
 //
+// # Why a video is kept
+//
+// A video's keep bits (Video.Kept) can combine: an own upload is usually
+// pinned too, and a video the user pins while auto-seeded carries both
+// until the AutoSeeder's next round drops its own bit. Every view says one
+// reason, Video.Reason, with this precedence:
+//
+//	own upload > pinned > auto-seeded > cache
+//
+// Each is the reason that would still keep the video if the weaker ones
+// went (an upload stays when unpinned; a pin stays when auto-seeding lets
+// go). A video with none of the first three and any bytes on disk is
+// cache, with or without the Cache bit; with no bytes either it is not
+// kept. A recursive pin the catalog does not know (made with `ipfs-tube
+// add` or `pin add`) is reported as pinned. Own uploads, pins and
+// auto-seeded videos are seeded (Reason.Seeded): the Library badges them
+// "Seeding" once complete on disk, and the Seeding page lists them; cache
+// is not.
+//
 // # Watching
 //
 // RecordWatch counts a new viewing when the video was never watched, when
@@ -119,12 +138,18 @@
 // the zero value is always) within which the node seeds. WatchSeedHours
 // tells the seeding engine when the window opens and closes, from an
 // injectable Clock; outside it the engine pauses seeding as the Pause
-// button does: the
-// node's upload cap drops to 1 B/s and AutoSeeder.SetPaused(true) stops
+// button does: the node's upload cap drops to 1 B/s and
+// AutoSeeder.SetPaused(true) stops
 // fetching (a fetch under way stops and is finished after resuming) while
 // what is auto-seeded stays pinned. The AutoSeeder's fetches go through
 // the node's download cap (node.PinForSeeding), which the user's own
 // playback never meets.
+//
+// ParseSeedHours reads digits only ("+7:00" and "-0:00" are refused);
+// FuzzParseSeedHours holds it and NextChange to their documented
+// behaviour, and FuzzDecodeVideo the catalog's records (one JSON object,
+// nothing after it; a key encoding/json reads into a field, whatever its
+// case, is that field and not an unknown one to carry over).
 //
 // # Seeding engine
 //

@@ -57,13 +57,18 @@ func parseClock(s string) (int, error) {
 	hh, mm, ok := strings.Cut(s, ":")
 	h, herr := strconv.Atoi(hh)
 	m, merr := strconv.Atoi(mm)
-	if !ok || herr != nil || merr != nil || len(hh) < 1 || len(hh) > 2 || len(mm) != 2 {
+	// Digits only: Atoi also takes a sign ("+7", "-0").
+	if !ok || herr != nil || merr != nil || len(hh) < 1 || len(hh) > 2 || len(mm) != 2 || !allDigits(hh+mm) {
 		return 0, fmt.Errorf("%q is not a time like 07:30", s)
 	}
 	if h < 0 || h > 23 || m < 0 || m > 59 {
 		return 0, fmt.Errorf("%q is not a time of day (00:00 to 23:59)", s)
 	}
 	return h*60 + m, nil
+}
+
+func allDigits(s string) bool {
+	return strings.Trim(s, "0123456789") == ""
 }
 
 // Always reports whether the window is the whole day (no schedule).

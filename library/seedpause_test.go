@@ -123,7 +123,8 @@ func TestParseSeedHours(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"23:00", "night", "24:00-07:00", "23:60-07:00", "23-07", "23:00-07:00-09:00",
-		"123:00-07:00", "23:0-07:00", "-1:00-07:00", "08:00-08:00", "a:bc-07:00"} {
+		"123:00-07:00", "23:0-07:00", "-1:00-07:00", "08:00-08:00", "a:bc-07:00",
+		"+7:00-08:00", "07:+5-08:00", "07:00--0:00"} {
 		if h, err := library.ParseSeedHours(bad); err == nil {
 			t.Errorf("ParseSeedHours(%q) = %v, want an error", bad, h)
 		} else if !strings.Contains(err.Error(), "seeding hours") {

@@ -217,6 +217,22 @@ var knownFields = map[string]bool{
 	"added": true, "kept": true,
 }
 
+// isKnownField says whether encoding/json reads key into a record field:
+// it matches names ignoring case (even "\u212aept", with a Kelvin sign,
+// is "kept"), and such a key kept as unknown would be written beside the
+// field and could win over it at the next read.
+func isKnownField(key string) bool {
+	if knownFields[key] {
+		return true
+	}
+	for k := range knownFields {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
+}
+
 func cidString(c cid.Cid) string {
 	if !c.Defined() {
 		return ""
@@ -257,7 +273,7 @@ func encodeVideo(v Video) ([]byte, error) {
 		return nil, err
 	}
 	for k, raw := range v.extra {
-		if !knownFields[k] {
+		if !isKnownField(k) {
 			m[k] = raw
 		}
 	}
@@ -351,7 +367,7 @@ next:
 			return Video{}, fmt.Errorf("decode: %w", err)
 		}
 		for k, raw := range all {
-			if !knownFields[k] {
+			if !isKnownField(k) {
 				if v.extra == nil {
 					v.extra = make(map[string]json.RawMessage)
 				}
@@ -371,7 +387,8 @@ func decodeStrict(b []byte, r *record, disallowUnknown bool) error {
 	if err := dec.Decode(r); err != nil {
 		return err
 	}
-	if dec.More() {
+	// Not dec.More: it is false before a stray ']' or '}'.
+	if rest := bytes.Trim(b[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
 		return errors.New("trailing data after the record")
 	}
 	return nil

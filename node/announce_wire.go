@@ -124,7 +124,8 @@ func decodeAnnouncement(data []byte, now time.Time, maxAhead, maxAge time.Durati
 	if err := dec.Decode(&w); err != nil {
 		return decodedAnnouncement{}, refuse(rejectEncoding, "%v", err)
 	}
-	if dec.More() {
+	// Not dec.More: it is false before a stray ']' or '}'.
+	if rest := bytes.Trim(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
 		return decodedAnnouncement{}, refuse(rejectEncoding, "data after the object")
 	}
 	if w.V != announceVersion {
@@ -148,6 +149,12 @@ func decodeAnnouncement(data []byte, now time.Time, maxAhead, maxAge time.Durati
 			return decodedAnnouncement{}, refuse(rejectVideo, "%s listed twice", c)
 		}
 		seen[c] = struct{}{}
+		// Bounded in milliseconds first: a huge count would wrap around
+		// int64 as nanoseconds, possibly into the allowed range.
+		if v.WindowMs < minAnnounceWindow.Milliseconds() || v.WindowMs > maxAnnounceWindow.Milliseconds() {
+			return decodedAnnouncement{}, refuse(rejectVideo, "%s: window_ms %d out of range [%d, %d]", c, v.WindowMs,
+				minAnnounceWindow.Milliseconds(), maxAnnounceWindow.Milliseconds())
+		}
 		window := time.Duration(v.WindowMs) * time.Millisecond
 		if err := checkCounts(v.Wants, v.Bytes, window); err != nil {
 			return decodedAnnouncement{}, refuse(rejectVideo, "%s: %v", c, err)

@@ -36,6 +36,12 @@
 // at the end). A player seeks by opening a new range request and dropping
 // the old one; dropping a request cancels its read-ahead.
 //
+// Range headers are parsed here before boxo's handler sees them (RFC 9110
+// §14.1.1): an end past the file is clamped to its last byte, a range
+// set of only zero-length suffixes ("bytes=-0") gets 416 Range Not
+// Satisfiable, and positions past int64 lie past any file. See
+// guardRanges.
+//
 // The gateway trusts nothing but its own URLs: the first path segment is
 // a random token made per run, the Host header must name the loopback
 // address it listens on (against DNS rebinding), only GET and HEAD of
@@ -57,9 +63,11 @@
 //	 "poster":"poster.jpg","duration_s":1234.5,"width":1920,"height":1080,"mime":"video/mp4"}
 //
 // version is required (1); video and poster are entry names in the same
-// directory; cid, when given, must be the CID of the entry video names
-// (the file CID is the video's identity everywhere); the other fields
-// are optional. Readers
+// directory (no slash, not "." or ".."); cid, when given, must be the CID
+// of the entry video names (the file CID is the video's identity
+// everywhere); the other fields are optional, and when given duration_s
+// lies in [0, 10^9], width and height are not negative and mime parses
+// as a media type. Readers
 // ignore fields they do not know and refuse a newer version. ResolveVideo
 // (and the gateway, for a directory URL) plays the file the metadata
 // names; without metadata, the directory's only video file, else its
@@ -222,6 +230,16 @@
 // control API (see package app) whose address and token the holder writes
 // into the repo.
 //
+// # HTTP servers
+//
+// Every HTTP server of the program (the streaming gateway here, the app's
+// control API) comes from NewHTTPServer, so the bounds live in one place
+// and servers added later get them: 10 s to send request headers, 60 s
+// idle between requests, 64 KiB of headers, and at most 128 connections
+// at once (more wait in the kernel's queue rather than cost a file
+// descriptor each). No timeout covers a whole request or response: a
+// paused player reads nothing for as long as it likes.
+//
 // # Where the time of a block goes
 //
 // Measured on the CI machine kind (a paravirtualised VM where every page
@@ -236,4 +254,11 @@
 // page trimming at all. Sending the read-ahead with the leaf a seek lands
 // on made the leaf arrive later, not sooner (the sender interleaves what it
 // sends), which is why the window starts at one leaf after a jump.
+//
+// # Untrusted input
+//
+// Every parser of what peers, gateways, players or strangers' directories
+// send has a fuzz target that asserts its invariants (FuzzRangeHeader,
+// FuzzDecodeAnnouncement, FuzzDecodeMetadata, …; `make fuzz` runs them
+// all), and every later one gets one too.
 package node

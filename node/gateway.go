@@ -67,7 +67,7 @@ type Gateway struct {
 	hosts     map[string]bool
 	readAhead int64
 	handler   http.Handler
-	srv       *http.Server
+	srv       *HTTPServer
 
 	// ctx lives until Close; PrefetchEnds fetches run under it so they
 	// outlive the request that started them.
@@ -104,6 +104,13 @@ type GatewayOption func(*gatewayOptions)
 
 type gatewayOptions struct {
 	readAhead int64
+	http      []HTTPOption
+}
+
+// GatewayHTTP changes the server's bounds (NewHTTPServer's defaults
+// otherwise); tests use short ones.
+func GatewayHTTP(opts ...HTTPOption) GatewayOption {
+	return func(o *gatewayOptions) { o.http = append(o.http, opts...) }
 }
 
 // GatewayReadAhead fixes the read-ahead window of every response at bytes
@@ -149,7 +156,8 @@ func (n *Node) StartGateway(ctx context.Context, opts ...GatewayOption) (*Gatewa
 	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.handler = newGatewayHandler(gateway.Config{
-		// mpv gets HTTP 406 without deserialized responses (DESIGN.md).
+		// Players need plain file bytes: without deserialized responses
+		// boxo answers a player's request with HTTP 406.
 		DeserializedResponses: true,
 		NoDNSLink:             true,
 		DisableHTMLErrors:     true,
@@ -164,11 +172,11 @@ func (n *Node) StartGateway(ctx context.Context, opts ...GatewayOption) (*Gatewa
 		// A registry of its own: the default one is process-wide.
 		MetricsRegistry: prometheus.NewRegistry(),
 	}, &gatewayBackend{g: g})
-	g.srv = &http.Server{
-		Handler:           g,
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return g.ctx },
-	}
+	g.handler = guardRanges(g.handler)
+	// No WriteTimeout (NewHTTPServer sets none): a paused player leaves a
+	// response unread for as long as it likes.
+	g.srv = NewHTTPServer(g, o.http...)
+	g.srv.BaseContext = func(net.Listener) context.Context { return g.ctx }
 	go func() {
 		defer close(g.serveDone)
 		if err := g.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -454,7 +462,7 @@ func servedSpan(ranges []gateway.ByteRange, size int64) (start, end int64) {
 			continue // no overlap
 		default:
 			s, e = ra.From, size
-			if ra.To != nil && *ra.To+1 < size {
+			if ra.To != nil && *ra.To < size-1 { // not *ra.To+1: To may be math.MaxInt64
 				e = *ra.To + 1
 			}
 		}

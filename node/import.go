@@ -44,6 +44,7 @@ type importConfig struct {
 	pin       bool
 	chunkSize int
 	maxLinks  int
+	accept    func(ImportResult) error
 }
 
 // ImportProgress reports bytes stored so far and the total (-1 when the
@@ -56,6 +57,14 @@ func ImportProgress(fn func(done, total int64)) ImportOption {
 // ImportSize tells Import the reader's total size for progress reports, when
 // the reader cannot say so itself.
 func ImportSize(n int64) ImportOption { return func(c *importConfig) { c.total = n } }
+
+// ImportAccept has fn judge the imported file before it is pinned: an
+// error from fn fails the import with it and pins nothing (the blocks stay
+// for the next GC), so a caller that finds the result wrong (fewer bytes
+// than announced, a client gone) leaves no pin behind.
+func ImportAccept(fn func(ImportResult) error) ImportOption {
+	return func(c *importConfig) { c.accept = fn }
+}
 
 // ImportNoPin leaves the imported file unpinned (cache only).
 func ImportNoPin() ImportOption { return func(c *importConfig) { c.pin = false } }
@@ -90,6 +99,11 @@ func (n *Node) Import(ctx context.Context, r io.Reader, opts ...ImportOption) (I
 	res, err := importFile(ctx, r, n.blockstore, cfg)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import: %w", err)
+	}
+	if cfg.accept != nil {
+		if err := cfg.accept(res); err != nil {
+			return ImportResult{}, fmt.Errorf("import: %w", err)
+		}
 	}
 	if cfg.pin {
 		if err := n.pinRecursive(ctx, res.Cid); err != nil {

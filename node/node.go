@@ -50,7 +50,8 @@ import (
 
 // Config says how to run a node. The zero value (plus Repo) is a node on the
 // public IPFS network with no bootstrap peers; the app fills Bootstrap with
-// DefaultBootstrapPeers unless the user says otherwise.
+// the Amino DHT's default bootstrap peers (go-libp2p-kad-dht's
+// GetDefaultBootstrapPeerAddrInfos) unless the user says otherwise.
 type Config struct {
 	// Repo is the repo directory, created on first use.
 	Repo string
@@ -63,7 +64,9 @@ type Config struct {
 	// and loopback addresses allowed in the LAN DHT so that loopback
 	// nodes (and Kubo's test profile) form one.
 	Isolated bool
-	// Gateways are HTTP gateways for the fallback (used by a later part).
+	// Gateways are the trustless HTTP gateways the fallback asks for blocks
+	// no peer delivers in time (the hybrid exchange, ranked by
+	// package gwfetch). Empty turns the fallback off.
 	Gateways []string
 	// UploadLimit caps what the node serves to others, in bytes per
 	// second; 0 means unlimited. SetUploadLimit changes it at run time.

@@ -3,7 +3,9 @@ package node
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -123,5 +125,52 @@ func TestLocalRangesMissingInternalNode(t *testing.T) {
 	want := []ByteRange{{0, 16 << 10}, {32<<10 + chunk, size}}
 	if !slices.Equal(got, want) {
 		t.Fatalf("ranges %v, want %v", got, want)
+	}
+}
+
+// TestGatewayRangeEdges: ranges at the edges of what a Range header can
+// say, through the real loopback gateway. An end past the file (even
+// the largest int64) is clamped to the last byte; a suffix of length 0
+// selects nothing, so a range set of only those is unsatisfiable (RFC
+// 9110 §14.1.1) and gets 416, not a 206 with an impossible
+// Content-Range; unsatisfiable parts of a set with a satisfiable one are
+// dropped.
+func TestGatewayRangeEdges(t *testing.T) {
+	p := newGatewayPair(t)
+	size := int64(3<<20 + 777)
+	data, _ := io.ReadAll(newRandomReader(61, size))
+	c := importBytes(t, p.seeder, data)
+	url := p.gw.URL(c)
+	for _, tc := range []struct {
+		header string
+		start  int64 // -1: 416
+		end    int64 // exclusive
+	}{
+		{"bytes=0-9223372036854775807", 0, size},
+		{"bytes=1000-9223372036854775806", 1000, size},
+		{"bytes=9223372036854775807-", -1, 0},
+		{"bytes=-9223372036854775807", 0, size},
+		{"bytes=-0", -1, 0},
+		{"bytes=-0,-0", -1, 0},
+		{"bytes=-0,10-19", 10, 20},
+		{"bytes=-0, 5000000-", -1, 0},
+	} {
+		resp, body := p.do(t, "GET", url, tc.header)
+		if tc.start < 0 {
+			if resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+				t.Errorf("%s: %s, Content-Range %q, %d bytes; want 416", tc.header, resp.Status, resp.Header.Get("Content-Range"), len(body))
+			}
+			continue
+		}
+		wantRange := fmt.Sprintf("bytes %d-%d/%d", tc.start, tc.end-1, size)
+		if resp.StatusCode != http.StatusPartialContent || resp.Header.Get("Content-Range") != wantRange ||
+			!bytes.Equal(body, data[tc.start:tc.end]) {
+			t.Errorf("%s: %s, Content-Range %q, %d bytes (equal %v); want 206, %q, %d bytes", tc.header, resp.Status,
+				resp.Header.Get("Content-Range"), len(body), bytes.Equal(body, data[tc.start:min(tc.end, int64(len(data)))]), wantRange, tc.end-tc.start)
+		}
+	}
+	// HEAD answers the same.
+	if resp, _ := p.do(t, "HEAD", url, "bytes=-0"); resp.StatusCode != http.StatusRequestedRangeNotSatisfiable {
+		t.Errorf("HEAD bytes=-0: %s, want 416", resp.Status)
 	}
 }

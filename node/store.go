@@ -12,8 +12,9 @@ import (
 	badger4 "github.com/ipfs/go-ds-badger4"
 )
 
-// badgerOptions tunes Badger for a store of mostly 1 MiB blocks
-// (DESIGN.md). Blocks of 64 KiB and more go to the value log, which writes
+// badgerOptions tunes Badger for a store of mostly 1 MiB blocks: with
+// Badger's default 1 MiB ValueThreshold they would all land in the LSM tree,
+// where writes crawl. Blocks of 64 KiB and more go to the value log, which writes
 // fast (~550 MiB/s for 1 MiB blocks here); smaller ones stay in the LSM tree
 // where compaction frees them. Value-log files are small (32 MiB) so deleted
 // blocks sit in closed files that reclaimSpace can rewrite and free, and the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"path"
 	"slices"
 	"strings"
@@ -85,6 +86,9 @@ func (v Video) Duration() time.Duration {
 	return time.Duration(v.Metadata.DurationS * float64(time.Second))
 }
 
+// maxBitrate bounds Bitrate (1 Tbit/s), whatever size and duration claim.
+const maxBitrate = 1 << 40
+
 // Bitrate is the average bit rate in bits per second, 0 when the duration
 // is unknown.
 func (v Video) Bitrate() int64 {
@@ -92,7 +96,9 @@ func (v Video) Bitrate() int64 {
 	if d <= 0 || v.Size <= 0 {
 		return 0
 	}
-	return int64(float64(v.Size*8) / d.Seconds())
+	// In floats, bounded: a root block may claim any size and the
+	// metadata any duration.
+	return int64(min(float64(v.Size)*8/d.Seconds(), maxBitrate))
 }
 
 // videoExtensions are the file name extensions taken for videos when a
@@ -270,6 +276,16 @@ func readMetadata(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*VideoMe
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", MetadataFile, err)
 	}
+	return decodeMetadata(data)
+}
+
+// maxMetadataDuration bounds duration_s: far longer than any video, and
+// far from where seconds stop fitting a time.Duration (292 years).
+const maxMetadataDuration = 1e9
+
+// decodeMetadata parses and checks a metadata file's content. Data from
+// a stranger's directory: everything the node uses must hold here.
+func decodeMetadata(data []byte) (*VideoMetadata, error) {
 	var m VideoMetadata
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w (%w)", MetadataFile, err, ErrBadMetadata)
@@ -277,10 +293,28 @@ func readMetadata(ctx context.Context, dag ipld.DAGService, c cid.Cid) (*VideoMe
 	switch {
 	case m.Version == 0:
 		return nil, fmt.Errorf("%s has no version: %w", MetadataFile, ErrBadMetadata)
+	case m.Version < 0:
+		return nil, fmt.Errorf("%s is version %d, not a version: %w", MetadataFile, m.Version, ErrBadMetadata)
 	case m.Version > MetadataVersion:
 		return nil, fmt.Errorf("%s is version %d, newer than this program's %d: %w", MetadataFile, m.Version, MetadataVersion, ErrBadMetadata)
-	case m.Video == "" || strings.Contains(m.Video, "/"):
+	case !isEntryName(m.Video):
 		return nil, fmt.Errorf("%s names video %q, not a file name: %w", MetadataFile, m.Video, ErrBadMetadata)
+	case m.Poster != "" && !isEntryName(m.Poster):
+		return nil, fmt.Errorf("%s names poster %q, not a file name: %w", MetadataFile, m.Poster, ErrBadMetadata)
+	case m.DurationS < 0 || m.DurationS > maxMetadataDuration:
+		return nil, fmt.Errorf("%s gives a duration of %g s, outside [0, %g]: %w", MetadataFile, m.DurationS, float64(maxMetadataDuration), ErrBadMetadata)
+	case m.Width < 0 || m.Height < 0:
+		return nil, fmt.Errorf("%s gives a size of %dx%d: %w", MetadataFile, m.Width, m.Height, ErrBadMetadata)
+	}
+	if m.MIME != "" {
+		if _, _, err := mime.ParseMediaType(m.MIME); err != nil {
+			return nil, fmt.Errorf("%s gives MIME type %q: %w (%w)", MetadataFile, m.MIME, err, ErrBadMetadata)
+		}
 	}
 	return &m, nil
+}
+
+// isEntryName says whether s can name an entry of a directory.
+func isEntryName(s string) bool {
+	return s != "" && s != "." && s != ".." && !strings.Contains(s, "/")
 }

@@ -1,6 +1,6 @@
 // Package xvfb runs a virtual X display for tests that open real windows,
-// and takes screenshots of it the way DESIGN.md found to work here: ffmpeg's
-// x11grab (Fyne's Canvas().Capture() returns a blank image under Xvfb).
+// and takes screenshots of it with ffmpeg's x11grab, because Fyne's
+// Canvas().Capture() returns a blank image under Xvfb.
 //
 //	d := xvfb.Start(t, 1280, 800)
 //	cmd.Env = append(os.Environ(), d.Env())

@@ -88,4 +88,8 @@
 // Ranking reports one of: untested (no outcome yet), ok, slow (its latency
 // or its expected block time is over three times the best gateway's and
 // over 100 ms more), cooling down, unreachable, banned.
+//
+// A gateway's base URL keeps its path escaped (a "%3F" in it must not
+// start the query of the requests built on it) and loses every trailing
+// "/ipfs"; FuzzNormalize checks a base normalizes to itself.
 package gwfetch

@@ -95,7 +95,17 @@ func normalize(raw string) (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", fmt.Errorf("gateway %q: want a base URL without query, fragment or user", raw)
 	}
-	p := strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/ipfs")
+	// Escaped: requests append to it, so a decoded "%3F" would start a
+	// query. Trailing "/ipfs" segments go until none is left, so that a
+	// base normalizes to itself.
+	p := u.EscapedPath()
+	for {
+		trimmed := strings.TrimSuffix(strings.TrimRight(p, "/"), "/ipfs")
+		if trimmed == p {
+			break
+		}
+		p = trimmed
+	}
 	return u.Scheme + "://" + u.Host + p, nil
 }
 

@@ -35,8 +35,10 @@
 //     own upload showing its copies (it stays here either way, and three
 //     badges fill a tile);
 //   - a local-state badge: "Seeding" when every byte is on disk
-//     (BytesLocal ≥ Size) and the video is pinned or an own upload, so it
-//     stays and peers can fetch it from us; otherwise "Cached 42%" (floored,
+//     (BytesLocal ≥ Size) and the video is kept for others
+//     (library.Reason.Seeded: an own upload, a pin or auto-seeded, the
+//     videos the Seeding page lists), so it stays and peers can fetch it
+//     from us; otherwise "Cached 42%" (floored,
 //     so "100%" means complete) while any of it is on disk, or "Not cached";
 //   - on own uploads, with WithProviders, how many other nodes provide the
 //     video: "+3 copies" ("+1 copy"; counting stops at "+8 copies"), "Only

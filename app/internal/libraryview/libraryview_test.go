@@ -488,6 +488,21 @@ func TestPinAndUnpin(t *testing.T) {
 	}
 }
 
+// TestAutoSeededTileSeeding: a complete auto-seeded video is seeded for
+// others, so its tile says "Seeding" as the Seeding page lists it; when
+// auto-seeding lets go, it is cache again.
+func TestAutoSeededTileSeeding(t *testing.T) {
+	cat := openCatalog(t)
+	h := start(t, cat)
+	v := h.put(library.Video{Cid: testCid(t, "popular"), Title: "Popular", Size: 1 << 20, BytesLocal: 1 << 20,
+		Kept: library.AutoSeeded})
+	h.waitBadges("Popular", "Seeding")
+	if _, err := cat.SetKept(context.Background(), v.Cid, library.AutoSeeded, false); err != nil {
+		t.Fatal(err)
+	}
+	h.waitBadges("Popular", "Cached 100%")
+}
+
 func TestActionFailureShowsMessage(t *testing.T) {
 	cat := openCatalog(t)
 	h := start(t, cat)

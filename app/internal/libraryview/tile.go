@@ -166,11 +166,15 @@ func (t *tile) badges(video library.Video) []badge {
 	return out
 }
 
+// LocalBadge is the text of a tile's local-state badge for video:
+// "Seeding", "Cached 42%", "Cached 12 MiB" or "Not cached" (see the
+// package doc), so the app can check the Library against the Seeding page.
+func LocalBadge(video library.Video) string { return localBadge(video).text }
+
 func localBadge(video library.Video) badge {
 	complete := video.Size > 0 && video.BytesLocal >= video.Size
-	kept := video.Kept.Has(library.Pinned) || video.Kept.Has(library.OwnUpload)
 	switch {
-	case complete && kept:
+	case complete && video.Reason().Seeded():
 		return badge{"Seeding", theme.ColorNameSuccess}
 	case video.BytesLocal <= 0:
 		return badge{"Not cached", ""}

@@ -5,6 +5,15 @@
 //
 //	t, err := link.Parse("https://ipfs.io/ipfs/bafy…/clip.mp4")
 //	// t.Cid = bafy…, t.Path = "clip.mp4"
+//
+// Links (ipfs://, ipns://, http(s) gateway links) are URLs: a query and
+// a fragment are dropped and percent-escapes in the path are decoded,
+// so "ipfs://CID/my%20clip.mp4" names "my clip.mp4" whichever form the
+// link takes. Content paths (/ipfs/…, /ipns/…) and bare CIDs are taken
+// literally, as Target.String writes them, so Parse(t.String()) gives t
+// back for every t Parse returns (FuzzParse holds it to that). A path
+// loses slashes and white space at its ends. An IPNS name holds no
+// white space or control characters.
 package link
 
 import (
@@ -12,6 +21,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/ipfs/go-cid"
 )
@@ -48,28 +58,49 @@ func Parse(s string) (Target, error) {
 	if s == "" {
 		return Target{}, fmt.Errorf("empty input: %w", ErrNotLink)
 	}
-	var ns, rest string
 	switch {
 	case strings.HasPrefix(s, "ipfs://"):
-		ns, rest = "ipfs", strings.TrimPrefix(s, "ipfs://")
+		return parseSchemeURL(s, "ipfs", strings.TrimPrefix(s, "ipfs://"))
 	case strings.HasPrefix(s, "ipns://"):
-		ns, rest = "ipns", strings.TrimPrefix(s, "ipns://")
+		return parseSchemeURL(s, "ipns", strings.TrimPrefix(s, "ipns://"))
 	case strings.HasPrefix(s, "/ipfs/"):
-		ns, rest = "ipfs", strings.TrimPrefix(s, "/ipfs/")
+		return fromPath(s, "ipfs", strings.TrimPrefix(s, "/ipfs/"))
 	case strings.HasPrefix(s, "/ipns/"):
-		ns, rest = "ipns", strings.TrimPrefix(s, "/ipns/")
+		return fromPath(s, "ipns", strings.TrimPrefix(s, "/ipns/"))
 	case strings.HasPrefix(s, "http://"), strings.HasPrefix(s, "https://"):
 		return parseGatewayURL(s)
 	default:
-		ns, rest = "ipfs", s
+		return fromPath(s, "ipfs", s)
 	}
-	rest, _, _ = strings.Cut(rest, "?")
+}
+
+// parseSchemeURL reads what follows ipfs:// or ipns://.
+func parseSchemeURL(s, ns, rest string) (Target, error) {
 	rest, _, _ = strings.Cut(rest, "#")
+	rest, _, _ = strings.Cut(rest, "?")
 	root, sub, _ := strings.Cut(rest, "/")
-	sub = strings.Trim(sub, "/")
+	sub, err := url.PathUnescape(sub)
+	if err != nil {
+		return Target{}, fmt.Errorf("%q: %w (%v)", s, ErrNotLink, err)
+	}
+	return target(s, ns, root, sub)
+}
+
+// fromPath reads ROOT[/path] below /ipfs/ or /ipns/, literally.
+func fromPath(s, ns, rest string) (Target, error) {
+	root, sub, _ := strings.Cut(rest, "/")
+	return target(s, ns, root, sub)
+}
+
+// target checks root (a CID or IPNS name) and tidies the path below it.
+func target(s, ns, root, sub string) (Target, error) {
+	sub = strings.TrimFunc(sub, func(r rune) bool { return r == '/' || unicode.IsSpace(r) })
 	if ns == "ipns" {
 		if root == "" {
 			return Target{}, fmt.Errorf("%q: no IPNS name: %w", s, ErrNotLink)
+		}
+		if strings.ContainsFunc(root, func(r rune) bool { return r == '/' || unicode.IsSpace(r) || !unicode.IsPrint(r) }) {
+			return Target{}, fmt.Errorf("%q: IPNS name %q has spaces or control characters: %w", s, root, ErrNotLink)
 		}
 		return Target{IPNS: root, Path: sub}, nil
 	}
@@ -92,13 +123,15 @@ func parseGatewayURL(s string) (Target, error) {
 				if ns == "ipns" {
 					label = inlinedDNSLink(label)
 				}
-				return Parse("/" + ns + "/" + label + u.EscapedPath())
+				return target(s, ns, label, u.Path)
 			}
 		}
 	}
 	// Path gateways: https://HOST/ipfs/CID/path
-	if strings.HasPrefix(u.Path, "/ipfs/") || strings.HasPrefix(u.Path, "/ipns/") {
-		return Parse(u.Path)
+	for _, ns := range []string{"ipfs", "ipns"} {
+		if rest, ok := strings.CutPrefix(u.Path, "/"+ns+"/"); ok {
+			return fromPath(s, ns, rest)
+		}
 	}
 	return Target{}, fmt.Errorf("%q is a web address, not an IPFS gateway link: %w", s, ErrNotLink)
 }

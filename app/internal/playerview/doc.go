@@ -33,8 +33,9 @@
 // pixels), and loads the gateway URL. Commands from keys and buttons go
 // to the session's goroutine, so the UI thread never waits for mpv; the
 // player's status and frames come back through fyne.Do, coalesced so that
-// only the newest frame and one refresh are ever queued. Stop, the next
-// Open and Close save the position and close that player.
+// only the newest frame and one refresh are ever queued (frames.Latest,
+// shared with the play command's window). Stop, the next Open and Close
+// save the position and close that player.
 //
 // Frames are rendered by playback at the video area's size in pixels, the
 // video letterboxed into it, so the picture is scaled once, by mpv.

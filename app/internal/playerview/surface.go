@@ -3,12 +3,13 @@ package playerview
 import (
 	"image"
 	"image/color"
-	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ipfs-tube/ipfs-tube/app/internal/frames"
 	"github.com/ipfs-tube/ipfs-tube/playback"
 )
 
@@ -29,14 +30,11 @@ type surface struct {
 	onTap       func()
 	onDoubleTap func()
 
-	// mu guards the frame hand-over between the player's frame goroutine
-	// and the UI thread.
-	mu      sync.Mutex
-	pending *image.RGBA // newest frame not yet shown
-	spare   *image.RGBA // a shown-and-replaced buffer to copy the next frame into
-	queued  bool        // a draw is scheduled and will take pending
-	shown   uint64      // frames put on screen, for Status
-	lastPx  [2]int
+	// latest hands frames from the player's frame goroutine to the UI
+	// thread.
+	latest frames.Latest
+	shown  atomic.Uint64 // frames put on screen, for Status
+	lastPx [2]int
 }
 
 // blank is shown when nothing plays: one black pixel, stretched.
@@ -62,33 +60,11 @@ func newSurface() *surface {
 // offer copies f (the player reuses its buffer) and reports whether the
 // caller must schedule draw: only the first frame since the last draw
 // does, later ones just replace the pending frame.
-func (s *surface) offer(f playback.Frame) (schedule bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	buf := s.spare
-	s.spare = nil
-	if buf == nil || buf.Rect != f.Image.Rect {
-		buf = image.NewRGBA(f.Image.Rect)
-	}
-	copy(buf.Pix, f.Image.Pix)
-	if s.pending != nil && s.spare == nil {
-		s.spare = s.pending
-	}
-	s.pending = buf
-	if s.queued {
-		return false
-	}
-	s.queued = true
-	return true
-}
+func (s *surface) offer(f playback.Frame) (schedule bool) { return s.latest.Offer(f.Image) }
 
 // draw puts the newest frame up; UI thread only.
 func (s *surface) draw() {
-	s.mu.Lock()
-	frame := s.pending
-	s.pending = nil
-	s.queued = false
-	s.mu.Unlock()
+	frame := s.latest.Take()
 	if frame == nil {
 		return
 	}
@@ -103,30 +79,22 @@ func (s *surface) draw() {
 		s.backdrop.Show()
 	}
 	s.img.Refresh()
-	s.mu.Lock()
-	s.shown++
-	if s.spare == nil && old != blank {
-		s.spare = old
+	s.shown.Add(1)
+	if old != blank {
+		s.latest.Recycle(old)
 	}
-	s.mu.Unlock()
 }
 
 // clear drops the picture; UI thread only.
 func (s *surface) clear() {
-	s.mu.Lock()
-	s.pending, s.spare = nil, nil
-	s.mu.Unlock()
+	s.latest.Reset()
 	s.img.Image = blank
 	s.backdrop.Show()
 	s.img.Refresh()
 }
 
 // shownFrames counts frames drawn so far.
-func (s *surface) shownFrames() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.shown
-}
+func (s *surface) shownFrames() uint64 { return s.shown.Load() }
 
 // picture returns the image on screen; UI thread only.
 func (s *surface) picture() image.Image { return s.img.Image }

@@ -43,15 +43,26 @@ func ParseUploadCap(s string) (int64, error) { return parseRate("upload cap", s)
 func ParseDownloadCap(s string) (int64, error) { return parseRate("download cap", s) }
 
 // parseRate reads a rate for ParseUploadCap and ParseDownloadCap; what
-// names the limit in errors.
+// names the limit in errors. A rate above 0 that rounds to 0 B/s is
+// refused rather than read as "unlimited".
 func parseRate(what, s string) (int64, error) {
+	n, zero, err := parseRateValue(what, s)
+	if err == nil && n == 0 && !zero {
+		return 0, fmt.Errorf("%s: %q is below 1 B/s; type 0 or unlimited for no limit", what, strings.TrimSpace(s))
+	}
+	return n, err
+}
+
+// parseRateValue is parseRate's reading; zero says the number typed was 0.
+func parseRateValue(what, s string) (n int64, zero bool, err error) {
 	t := strings.TrimSpace(s)
 	switch strings.ToLower(t) {
 	case "", "0", "unlimited", "none", "no limit", "∞":
-		return 0, nil
+		return 0, true, nil
 	}
 	if f, err := strconv.ParseFloat(t, 64); err == nil {
-		return floatBytes(f * (1 << 20))
+		n, err := floatBytes(f * (1 << 20))
+		return n, f == 0, err
 	}
 	bad := fmt.Errorf("%s: %q is not a rate like 5 MiB/s or 40 Mbit/s", what, s)
 	// "MBps" and "MB/s" are bytes; "Mbps", "Mbit/s" and "Mbit" are bits.
@@ -77,15 +88,18 @@ func parseRate(what, s string) (int64, error) {
 		}
 		f, err := strconv.ParseFloat(num, 64)
 		if err != nil {
-			return 0, bad
+			return 0, false, bad
 		}
-		return floatBytes(f * mult / 8)
+		n, err := floatBytes(f * mult / 8)
+		return n, f == 0, err
 	}
-	n, err := humanize.ParseBytes(t)
-	if err != nil || n > math.MaxInt64 {
-		return 0, bad
+	b, err := humanize.ParseBytes(t)
+	if err != nil || b > math.MaxInt64 {
+		return 0, false, bad
 	}
-	return int64(n), nil
+	// humanize drops fractions of a byte: say 0 only for a typed 0.
+	digits := strings.TrimLeft(t, "0.,")
+	return int64(b), digits == "" || !strings.ContainsAny(digits[:1], "0123456789"), nil
 }
 
 func floatBytes(f float64) (int64, error) {

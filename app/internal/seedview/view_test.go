@@ -423,6 +423,17 @@ func TestParseUnits(t *testing.T) {
 			t.Errorf("ParseUploadCap(%q) accepted", bad)
 		}
 	}
+	// Above 0 but below 1 B/s once rounded: refused, not "unlimited".
+	for _, tiny := range []string{"3 bit/s", "1e-9", "0.2 B/s", "0.0000001"} {
+		if got, err := ParseUploadCap(tiny); err == nil || !strings.Contains(err.Error(), "below 1 B/s") {
+			t.Errorf("ParseUploadCap(%q) = %d, %v; want an error saying it is below 1 B/s", tiny, got, err)
+		}
+	}
+	for _, zero := range []string{"0.0", "0 Mbit/s", "0 B/s"} {
+		if got, err := ParseUploadCap(zero); err != nil || got != 0 {
+			t.Errorf("ParseUploadCap(%q) = %d, %v; want 0 (unlimited)", zero, got, err)
+		}
+	}
 	if FormatUploadCap(0) != "unlimited" || FormatUploadCap(5<<20) != "5.0 MiB/s" {
 		t.Error("FormatUploadCap")
 	}

@@ -34,8 +34,11 @@
 // then the directory is fsynced, so a crash leaves the old file or the new
 // one, never half of either. Fields a newer build added are kept when this
 // build saves (the file is read again just before writing and unknown keys
-// are carried over); a file whose version is newer than FormatVersion is
-// read, but never overwritten. A missing key takes its default, so
+// are carried over; a key that differs from a known one only in case is
+// that one, as encoding/json reads it, and is not carried over beside it);
+// a file whose version is newer than FormatVersion is read, but never
+// overwritten, and a value in it this build cannot use takes its default
+// (a gateway it cannot use is left out). A missing key takes its default, so
 // "gateways": [] (no fallback) differs from no "gateways" key (the
 // defaults). A file that is not valid JSON makes Load fail with
 // ErrCorrupt and is left untouched; the next Save moves it aside to

@@ -232,6 +232,48 @@ func isLoopbackHost(h string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// keepValid gives every field that does not validate its default, and
+// drops gateways that do not or that repeat one: what Load does with a
+// file from a newer build, which may allow values this one cannot use.
+func (s *Settings) keepValid() {
+	d := Defaults()
+	if s.RepoDir != "" && !filepath.IsAbs(s.RepoDir) {
+		s.RepoDir = d.RepoDir
+	}
+	if ValidatePort(s.Ports.TCP) != nil {
+		s.Ports.TCP = d.Ports.TCP
+	}
+	if ValidatePort(s.Ports.QUIC) != nil {
+		s.Ports.QUIC = d.Ports.QUIC
+	}
+	if ValidateQuota(s.Quota) != nil {
+		s.Quota = d.Quota
+	}
+	if ValidateUploadCap(s.UploadCap) != nil {
+		s.UploadCap = d.UploadCap
+	}
+	if ValidateUploadCap(s.DownloadCap) != nil {
+		s.DownloadCap = d.DownloadCap
+	}
+	if _, err := library.ParseSeedHours(s.SeedHours); err != nil {
+		s.SeedHours = d.SeedHours
+	}
+	switch s.Theme {
+	case ThemeSystem, ThemeLight, ThemeDark:
+	default:
+		s.Theme = d.Theme
+	}
+	seen := map[string]bool{}
+	s.Gateways = slices.DeleteFunc(s.Gateways, func(g string) bool {
+		norm, err := NormalizeGateway(g)
+		if err != nil || seen[norm] {
+			return true
+		}
+		seen[norm] = true
+		return false
+	})
+}
+
 // normalize fills what an older or hand-edited file left out and tidies
 // gateway URLs; it does not validate.
 func (s *Settings) normalize() {

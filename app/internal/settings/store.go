@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -100,8 +101,13 @@ func load(dir string) (Settings, fileState, error) {
 		s.Gateways = []string{} // "gateways": null reads as "none", like []
 	}
 	s.normalize()
-	if err := s.Validate(); err != nil && st.version <= FormatVersion {
-		return Defaults(), st, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
+	if err := s.Validate(); err != nil {
+		if st.version <= FormatVersion {
+			return Defaults(), st, fmt.Errorf("%s: %w: %v", path, ErrCorrupt, err)
+		}
+		// A newer build may allow values this one cannot use: those
+		// fields take their defaults here (the file stays as it is).
+		s.keepValid()
 	}
 	st.corrupt = false
 	st.extra = unknownKeys(raw)
@@ -109,6 +115,9 @@ func load(dir string) (Settings, fileState, error) {
 }
 
 // unknownKeys are the top-level keys of raw that Settings does not define.
+// encoding/json matches keys to fields ignoring case, so "quotabytes" is
+// known too: kept as unknown, it would be saved beside "quotaBytes" and
+// could win over it at the next load.
 func unknownKeys(raw map[string]json.RawMessage) map[string]json.RawMessage {
 	known, _ := json.Marshal(Settings{})
 	var knownKeys map[string]json.RawMessage
@@ -116,11 +125,21 @@ func unknownKeys(raw map[string]json.RawMessage) map[string]json.RawMessage {
 	knownKeys["version"] = nil
 	extra := map[string]json.RawMessage{}
 	for k, v := range raw {
-		if _, ok := knownKeys[k]; !ok {
+		if !matchesKey(k, knownKeys) {
 			extra[k] = v
 		}
 	}
 	return extra
+}
+
+// matchesKey says whether encoding/json would read key into one of keys.
+func matchesKey(key string, keys map[string]json.RawMessage) bool {
+	for k := range keys {
+		if strings.EqualFold(key, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func save(dir string, s Settings) error {
