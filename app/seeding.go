@@ -139,7 +139,7 @@ func seedingLimitsLine(rep seedingReport) string {
 // Seeding reports the quota and the kept videos. A backend that holds no
 // catalog (a one-off command) opens the repo's for the answer.
 func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
-	cat, keeper := b.cat, b.keeper
+	cat := b.cat
 	if cat == nil {
 		var err error
 		if cat, err = library.Open(ctx, catalogDir(b.n.RepoDir())); err != nil {
@@ -147,20 +147,20 @@ func (b *localBackend) Seeding(ctx context.Context) (seedingReport, error) {
 		}
 		defer cat.Close()
 	}
-	if keeper == nil {
-		var err error
-		if keeper, err = library.NewKeeper(ctx, cat, nodelib.Store{N: b.n}, library.WithQuota(b.quota)); err != nil {
-			return seedingReport{}, fmt.Errorf("seeding: %w", err)
-		}
+	var st library.State
+	var err error
+	if b.keeper != nil {
+		st, err = b.keeper.State(ctx)
+	} else {
+		st, err = library.ReadState(ctx, cat, nodelib.Store{N: b.n}, b.quota)
 	}
-	st, err := keeper.State(ctx)
 	if err != nil {
 		if b.seeding == nil || b.seeding.Failure() == nil {
 			return seedingReport{}, fmt.Errorf("seeding: %w", err)
 		}
 		// What stopped the engine fails here too: say that, with what
 		// is known, rather than nothing.
-		st = library.State{Quota: keeper.Quota(), Message: "Storage use unknown: " + err.Error()}
+		st = library.State{Quota: b.keeper.Quota(), Message: "Storage use unknown: " + err.Error()}
 	}
 	rep := seedingReport{Quota: st.Quota, Used: st.Used, Kept: st.Kept, Cache: st.Cache, CacheBudget: st.CacheBudget,
 		Free: st.Free, Floor: st.Floor, OverQuota: st.OverQuota, FloorReached: st.FloorReached, Message: st.Message,

@@ -284,6 +284,16 @@ func (k *Keeper) State(ctx context.Context) (State, error) {
 	return s.State, nil
 }
 
+// ReadState measures the repo against quota once, as State does, for a
+// process that keeps no Keeper (a one-off command).
+func ReadState(ctx context.Context, cat *Catalog, store Store, quota int64) (State, error) {
+	k, err := NewKeeper(ctx, cat, store, WithQuota(quota))
+	if err != nil {
+		return State{}, fmt.Errorf("library.ReadState: %w", err)
+	}
+	return k.State(ctx)
+}
+
 // Reserve promises n bytes to a fetch about to start, evicting least
 // recently watched cached videos until the repo's disk use, the bytes
 // already promised and n fit the quota and the free-disk floor. Call
