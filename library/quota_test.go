@@ -519,6 +519,9 @@ func TestKeeperBadInputs(t *testing.T) {
 	if _, err := library.NewKeeper(ctx, r.cat, nil); !errors.Is(err, library.ErrInvalid) {
 		t.Errorf("nil store: %v", err)
 	}
+	if _, err := library.NewKeeper(ctx, r.cat, nodelib.Store{N: r.n}, library.WithMaxEnforceFailures(0)); !errors.Is(err, library.ErrInvalid) {
+		t.Errorf("giving up before the first failure: %v", err)
+	}
 	k := r.keeper(library.WithQuota(256 * mib))
 	if _, err := k.SetQuota(ctx, -5); !errors.Is(err, library.ErrInvalid) || k.Quota() != 256*mib {
 		t.Errorf("SetQuota(-5): %v, quota now %d", err, k.Quota())
