@@ -50,6 +50,9 @@ type SeedNode interface {
 	// Announce publishes which videos this node serves and the demand it
 	// saw for them over each entry's window.
 	Announce(ctx context.Context, entries []Announcement) error
+	// PinnedFiles lists up to max files (not directories) the node pins
+	// recursively, with their sizes, reading local blocks only.
+	PinnedFiles(ctx context.Context, max int) ([]PinnedFile, error)
 }
 
 // Defaults of the AutoSeeder's options.
@@ -474,6 +477,8 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 	for _, v := range page.Videos {
 		videos[v.Cid] = v
 	}
+	pins := a.nodePins(ctx)
+	withNodePins(videos, pins)
 	demand, heard := a.node.Demand(), a.node.Heard()
 	a.observe(now, videos, demand, heard)
 	a.indexLocal(ctx, videos)
@@ -506,6 +511,7 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 			for _, v := range page.Videos {
 				videos[v.Cid] = v
 			}
+			withNodePins(videos, pinsLeft(pins, rep))
 			scores = a.scoreAll(videos, heard)
 		}
 	}
@@ -515,6 +521,7 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 		rep.Announced = a.announce(ctx, now, videos, demand)
 	}
 	a.publish(scores, rep)
+	a.logRound(rep, scores, enabled && !private, err)
 	if err != nil {
 		return rep, fmt.Errorf("library.AutoSeeder.Round: %w", err)
 	}
