@@ -86,7 +86,7 @@ type globalFlags struct {
 	// private is Settings' private mode: no gateway fallback, no
 	// announcements, no auto-seeding.
 	private bool
-	// autoSeed runs the auto-seeding engine (daemon --auto-seed).
+	// autoSeed turns the auto-seeding engine's seeding on (daemon --auto-seed).
 	autoSeed bool
 	// downloadLimit caps what seeding fetches, in bytes/s; 0 is no cap
 	// (daemon --download-limit; the app's seeding gate applies Settings').
