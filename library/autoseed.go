@@ -521,7 +521,7 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 		rep.Announced = a.announce(ctx, now, videos, demand)
 	}
 	a.publish(scores, rep)
-	a.logRound(rep, scores, enabled && !private, err)
+	a.logRound(ctx, rep, scores, enabled && !private, err)
 	if err != nil {
 		return rep, fmt.Errorf("library.AutoSeeder.Round: %w", err)
 	}
@@ -972,6 +972,9 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 			continue
 		}
 		if t, ok := a.failed[cand.Cid]; ok && now.Before(t) {
+			continue
+		}
+		if a.pinnedElsewhere(ctx, cand.Cid) {
 			continue
 		}
 		tries++

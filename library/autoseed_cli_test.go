@@ -2,6 +2,7 @@ package library_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -193,4 +194,55 @@ func TestAutoSeedRoundLogsNoDemand(t *testing.T) {
 // PinnedFiles is the app's adapter's: the node's real pins.
 func (s *seedNode) PinnedFiles(ctx context.Context, max int) ([]library.PinnedFile, error) {
 	return nodelib.Seed{Store: s.store()}.PinnedFiles(ctx, max)
+}
+
+// pinsUnlisted is a node whose pin listing fails, as for the pins past
+// the round's bound.
+type pinsUnlisted struct{ liveSeedNode }
+
+func (pinsUnlisted) PinnedFiles(context.Context, int) ([]library.PinnedFile, error) {
+	return nil, errors.New("listing pins: store busy")
+}
+
+// A file the user pinned outside the catalog is never taken over by the
+// engine, even when the round could not list it: watched here four times
+// (a cached catalog entry) and then pinned with `pin add`, it would score
+// as a candidate, and the engine would mark it auto-seeded and one day
+// unpin and evict the user's pin.
+func TestAutoSeedLeavesUnlistedUserPin(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m := newLiveMember(t)
+	logs := newRoundLines()
+	a, err := library.NewAutoSeeder(ctx, m.cat, m.k, pinsUnlisted{liveSeedNode{newSeedNode(m.n)}},
+		library.WithSeeding(true), library.WithAutoSeedLogger(slog.New(logs)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := m.n.Import(ctx, newRandom(1401, seedSize)) // imported and pinned, as `pin add` leaves it
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := m.cat.Put(ctx, library.Video{Cid: res.Cid, Title: "Watched", Size: seedSize, BytesLocal: seedSize,
+		Kept: library.Cache, WatchCount: 4, FirstWatched: now.Add(-time.Hour), LastWatched: now}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.Round(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := m.cat.Get(ctx, res.Cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Fetched) > 0 || v.Kept.Has(library.AutoSeeded) {
+		t.Fatalf("the engine took the user's pin over: fetched %v, kept %v", rep.Fetched, v.Kept)
+	}
+	if pinned, err := m.n.IsPinned(ctx, res.Cid); err != nil || !pinned {
+		t.Fatalf("the user's pin is gone: %v %v", pinned, err)
+	}
+	if lines := logs.take("INFO auto-seed round"); len(lines) != 1 || !strings.Contains(lines[0], "pinned by the user") {
+		t.Fatalf("round logged %q, want one line saying the video is the user's pin", lines)
+	}
 }

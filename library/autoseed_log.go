@@ -15,12 +15,12 @@ import (
 // seeds nothing says why. At info level while auto-seeding is on; at
 // debug level while it is off or private, where every node's engine
 // would otherwise say so every minute. Callers hold roundMu.
-func (a *AutoSeeder) logRound(rep RoundReport, scores []VideoScore, seeding bool, err error) {
+func (a *AutoSeeder) logRound(ctx context.Context, rep RoundReport, scores []VideoScore, seeding bool, err error) {
 	level := slog.LevelDebug
 	if seeding {
 		level = slog.LevelInfo
 	}
-	attrs := []any{"decision", a.roundDecision(rep, scores), "announced", rep.Announced}
+	attrs := []any{"decision", a.roundDecision(ctx, rep, scores), "announced", rep.Announced}
 	if err != nil {
 		attrs = append(attrs, "err", err)
 	}
@@ -29,7 +29,7 @@ func (a *AutoSeeder) logRound(rep RoundReport, scores []VideoScore, seeding bool
 }
 
 // roundDecision words what the round did, or why it did nothing.
-func (a *AutoSeeder) roundDecision(rep RoundReport, scores []VideoScore) string {
+func (a *AutoSeeder) roundDecision(ctx context.Context, rep RoundReport, scores []VideoScore) string {
 	byCid := make(map[cid.Cid]VideoScore, len(scores))
 	for _, s := range scores {
 		byCid[s.Cid] = s
@@ -61,11 +61,11 @@ func (a *AutoSeeder) roundDecision(rep RoundReport, scores []VideoScore) string 
 		}
 		return strings.Join(did, "; ")
 	}
-	return "nothing: " + a.whyNothing(rep, scores)
+	return "nothing: " + a.whyNothing(ctx, rep, scores)
 }
 
 // whyNothing says why a round fetched and dropped nothing.
-func (a *AutoSeeder) whyNothing(rep RoundReport, scores []VideoScore) string {
+func (a *AutoSeeder) whyNothing(ctx context.Context, rep RoundReport, scores []VideoScore) string {
 	switch {
 	case a.private.Load():
 		return "private mode"
@@ -92,6 +92,9 @@ func (a *AutoSeeder) whyNothing(rep RoundReport, scores []VideoScore) string {
 	}
 	if t, ok := a.failed[best.Cid]; ok && rep.At.Before(t) {
 		return fmt.Sprintf("fetching %s failed, trying again after %s", describeScore(nil, best.Cid, *best), t.Format("15:04:05"))
+	}
+	if ctx.Err() == nil && a.pinnedElsewhere(ctx, best.Cid) {
+		return fmt.Sprintf("%s is pinned by the user outside the catalog", describeScore(nil, best.Cid, *best))
 	}
 	if rep.At.Sub(a.lastSwap) < a.cfg.minKeep {
 		return fmt.Sprintf("%s does not fit the quota, and the last swap was less than %v ago", describeScore(nil, best.Cid, *best), a.cfg.minKeep)

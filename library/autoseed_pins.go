@@ -64,3 +64,17 @@ func pinsLeft(pins []PinnedFile, rep RoundReport) []PinnedFile {
 	}
 	return slices.DeleteFunc(slices.Clone(pins), func(p PinnedFile) bool { return gone[p.Cid] })
 }
+
+// pinnedElsewhere reports whether the node pins the candidate c: a pin
+// the round's list left out (past maxPinnedFiles, or the listing
+// failed). The engine marks a video before pinning it, so a pinned
+// candidate is the user's; taking it over would let a later round unpin
+// and evict it. When the node cannot tell, c counts as pinned.
+func (a *AutoSeeder) pinnedElsewhere(ctx context.Context, c cid.Cid) bool {
+	pinned, err := a.node.IsPinned(ctx, c)
+	if err != nil {
+		a.log.Debug("checking a candidate's pin", "cid", c, "err", err)
+		return true
+	}
+	return pinned
+}
