@@ -84,8 +84,12 @@ func TestAutoSeedSeesCLIAddedVideo(t *testing.T) {
 	defaults := []library.AutoSeedOption{library.WithSeedInterval(library.DefaultSeedInterval),
 		library.WithAnnounceWindow(library.DefaultAnnounceWindow)}
 
-	// The publisher's engine does not seed: it serves and announces.
+	// The publisher's engine does not seed: it serves and announces. Its
+	// daemon's first round runs at start, before the add.
 	pub := newLiveMember(t, defaults...)
+	if _, err := pub.a.Round(ctx); err != nil {
+		t.Fatal(err)
+	}
 	res, err := pub.n.Import(ctx, newRandom(1400, seedSize))
 	if err != nil {
 		t.Fatal(err)
@@ -109,10 +113,7 @@ func TestAutoSeedSeesCLIAddedVideo(t *testing.T) {
 			library.WithAutoSeedLogger(slog.New(logs)))...)
 	connect(t, vol.n, pub.n)
 
-	// The publisher's round before the viewings, as its daemon's first.
-	if _, err := pub.a.Round(ctx); err != nil {
-		t.Fatal(err)
-	}
+	// The viewers come before the publisher's next round.
 	for i := range 4 {
 		viewer, _ := startNodeAndCatalog(t, filepath.Join(t.TempDir(), "viewer"))
 		connect(t, viewer, pub.n)
