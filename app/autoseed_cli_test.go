@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -66,4 +69,56 @@ func TestDaemonAnnouncesCLIAddedVideo(t *testing.T) {
 	}
 	t.Logf("heard the daemon announce the added video %v after its start", time.Since(start).Round(time.Millisecond))
 	d.stop(t)
+}
+
+// syncBuffer is a buffer a process writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Issue 14: a volunteer daemon with default settings says in its log,
+// without -v, what each auto-seeding round decided; its first round runs
+// at start and, having heard nothing, says so.
+func TestDaemonLogsAutoSeedRound(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "volunteer")
+	cmd := exec.Command(binPath, "daemon", "--isolated", "--repo", repo, "--auto-seed", "--quota", "100MB")
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), `msg="auto-seed round"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no auto-seed round line within 60 s of the start; log:\n%s", logs)
+		}
+		<-time.After(50 * time.Millisecond)
+	}
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, `msg="auto-seed round"`) {
+			line = l
+			break
+		}
+	}
+	if !strings.Contains(line, "level=INFO") || !strings.Contains(line, `decision="nothing: no demand heard"`) {
+		t.Fatalf("round line %q, want an info line saying no demand was heard", line)
+	}
 }

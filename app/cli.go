@@ -252,7 +252,7 @@ func (c *cli) rootCommand() *cobra.Command {
 		Version:       node.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			c.g.gatewaysGiven = cmd.Flags().Changed("gateways")
-			c.setupLogging()
+			c.setupLogging(cmd.Name() == "daemon")
 			// Read once: the quota and private mode apply to every
 			// command, the rest to the app.
 			c.settings = settings.NewStore(settings.DefaultDir())
@@ -283,8 +283,14 @@ func (c *cli) rootCommand() *cobra.Command {
 	return root
 }
 
-func (c *cli) setupLogging() {
+// setupLogging logs warnings and errors, and with -v everything. A
+// daemon logs at info level too: its log is all a user sees of it, and
+// the auto-seeding engine's line per round says there what it decided.
+func (c *cli) setupLogging(daemon bool) {
 	level := slog.LevelWarn
+	if daemon {
+		level = slog.LevelInfo
+	}
 	if c.g.verbose {
 		level = slog.LevelDebug
 	}
