@@ -50,7 +50,7 @@ type autoSeeding interface {
 // applies to seeding fetches only, whenever they run.
 type seedingGate struct {
 	node   rateLimiter
-	seeder autoSeeding // nil: no engine (daemon without --auto-seed)
+	seeder autoSeeding // nil: no engine
 	clock  library.Clock
 	log    *slog.Logger
 

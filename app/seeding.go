@@ -229,8 +229,11 @@ func (c *controlClient) Seeding(ctx context.Context) (seedingReport, error) {
 }
 
 // keepRepo opens the catalog of a long-running holder (daemon) and runs
-// the quota keeper on it, and the auto-seeding engine with --auto-seed,
-// until ctx ends; stop waits for them and closes the catalog.
+// the quota keeper on it, and the auto-seeding engine, until ctx ends;
+// stop waits for them and closes the catalog. The engine runs without
+// --auto-seed too, seeding nothing: it indexes what the node serves for
+// demand and announces it, which is how volunteers learn what is watched
+// (the app's window runs it the same way).
 func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error, err error) {
 	cat, err := library.Open(ctx, catalogDir(b.n.RepoDir()), library.WithLogger(c.log))
 	if err != nil {
@@ -241,18 +244,13 @@ func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error,
 		return nil, errors.Join(fmt.Errorf("storage quota: %w", err), cat.Close())
 	}
 	b.cat, b.keeper = cat, keeper
-	var seeder *library.AutoSeeder
-	var engine autoSeeding // stays a nil interface without an engine
-	if c.g.autoSeed {
-		seeder, err = library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: b.n}},
-			library.WithSeeding(true), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close())
-		}
-		engine = seeder
+	seeder, err := library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: b.n}},
+		library.WithSeeding(c.g.autoSeed), library.WithPrivate(c.g.private), library.WithAutoSeedLogger(c.log))
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("auto-seeding: %w", err), cat.Close())
 	}
 	// Before the engine's first round: outside the hours it starts paused.
-	b.gate = newSeedingGate(b.n, engine, library.SystemClock{}, c.log)
+	b.gate = newSeedingGate(b.n, seeder, library.SystemClock{}, c.log)
 	b.gate.Set(seedingChoice{uploadCap: c.g.uploadLimit, downloadCap: c.g.downloadLimit,
 		autoSeed: c.g.autoSeed, hours: c.g.seedHours})
 	ctx, cancel := context.WithCancel(ctx)
@@ -262,13 +260,11 @@ func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error,
 		defer wg.Done()
 		keeper.Run(ctx)
 	}()
-	if seeder != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			seeder.Run(ctx)
-		}()
-	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		seeder.Run(ctx)
+	}()
 	return func() error {
 		cancel()
 		wg.Wait()
