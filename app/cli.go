@@ -86,7 +86,7 @@ type globalFlags struct {
 	// private is Settings' private mode: no gateway fallback, no
 	// announcements, no auto-seeding.
 	private bool
-	// autoSeed runs the auto-seeding engine (daemon --auto-seed).
+	// autoSeed turns the auto-seeding engine's seeding on (daemon --auto-seed).
 	autoSeed bool
 	// downloadLimit caps what seeding fetches, in bytes/s; 0 is no cap
 	// (daemon --download-limit; the app's seeding gate applies Settings').
@@ -255,7 +255,7 @@ func (c *cli) rootCommand() *cobra.Command {
 		Version:       node.Version,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			c.g.gatewaysGiven = cmd.Flags().Changed("gateways")
-			c.setupLogging()
+			c.setupLogging(cmd.Name() == "daemon")
 			// Read once: the quota and private mode apply to every
 			// command, the rest to the app.
 			c.settings = settings.NewStore(settings.DefaultDir())
@@ -288,8 +288,14 @@ func (c *cli) rootCommand() *cobra.Command {
 	return root
 }
 
-func (c *cli) setupLogging() {
+// setupLogging logs warnings and errors, and with -v everything. A
+// daemon logs at info level too: its log is all a user sees of it, and
+// the auto-seeding engine's line per round says there what it decided.
+func (c *cli) setupLogging(daemon bool) {
 	level := slog.LevelWarn
+	if daemon {
+		level = slog.LevelInfo
+	}
 	if c.g.verbose {
 		level = slog.LevelDebug
 	}

@@ -245,7 +245,9 @@ func (c *controlClient) Seeding(ctx context.Context) (seedingReport, error) {
 
 // keepRepo opens the catalog of a long-running holder (daemon) and starts
 // its seeding engine, as the window does, until ctx ends; stop stops the
-// engine and closes the catalog.
+// engine and closes the catalog. The engine runs without --auto-seed too,
+// seeding nothing: it indexes what the node serves for demand and
+// announces it, which is how volunteers learn what is watched.
 func (c *cli) keepRepo(ctx context.Context, b *localBackend) (stop func() error, err error) {
 	cat, err := library.Open(ctx, catalogDir(b.n.RepoDir()), library.WithLogger(c.log))
 	if err != nil {

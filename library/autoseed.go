@@ -50,6 +50,9 @@ type SeedNode interface {
 	// Announce publishes which videos this node serves and the demand it
 	// saw for them over each entry's window.
 	Announce(ctx context.Context, entries []Announcement) error
+	// PinnedFiles lists up to max files (not directories) the node pins
+	// recursively, with their sizes, reading local blocks only.
+	PinnedFiles(ctx context.Context, max int) ([]PinnedFile, error)
 }
 
 // Defaults of the AutoSeeder's options.
@@ -498,6 +501,8 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 	for _, v := range page.Videos {
 		videos[v.Cid] = v
 	}
+	pins := a.nodePins(ctx)
+	withNodePins(videos, pins)
 	demand, heard := a.node.Demand(), a.node.Heard()
 	a.observe(now, videos, demand, heard)
 	a.indexLocal(ctx, videos)
@@ -530,6 +535,7 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 			for _, v := range page.Videos {
 				videos[v.Cid] = v
 			}
+			withNodePins(videos, pinsLeft(pins, rep))
 			scores = a.scoreAll(videos, heard)
 		}
 	}
@@ -539,6 +545,7 @@ func (a *AutoSeeder) Round(ctx context.Context) (RoundReport, error) {
 		rep.Announced = a.announce(ctx, now, videos, demand)
 	}
 	a.publish(scores, rep)
+	a.logRound(ctx, rep, scores, enabled && !private, err)
 	if err != nil {
 		return rep, fmt.Errorf("library.AutoSeeder.Round: %w", err)
 	}
@@ -1024,6 +1031,9 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 			continue
 		}
 		if t, ok := a.failed[cand.Cid]; ok && now.Before(t) {
+			continue
+		}
+		if a.pinnedElsewhere(ctx, cand.Cid) {
 			continue
 		}
 		tries++

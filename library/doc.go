@@ -151,6 +151,26 @@
 // nothing after it; a key encoding/json reads into a field, whatever its
 // case, is that field and not an unknown one to carry over).
 //
+// # Pins outside the catalog
+//
+// A file imported with `ipfs-tube add` or pinned with `pin add` is a node
+// pin and no catalog entry, yet the node serves it. Each AutoSeeder round
+// therefore takes the node's recursively pinned files (at most 1024, read
+// from local root blocks; directories are left out) as pinned videos for
+// that round only, never writing them to the catalog: their blocks are
+// indexed so demand for them counts, they are announced, and they are
+// never candidates. Without that, a video published from the command
+// line drew viewers that no volunteer ever heard of. The
+// engine runs without auto-seeding too (the daemon without --auto-seed,
+// the window with the switch off), seeding nothing, for these
+// announcements.
+//
+// Each round logs one line, "auto-seed round", whose decision attribute
+// says what it fetched, swapped or dropped, or why it did nothing ("nothing:
+// best score 0.2 below 0.5 (CID, 1 provider)", "nothing: no demand heard");
+// at info level while auto-seeding is on, at debug level while it is off or
+// private, where every node would otherwise say so each minute.
+//
 // # Seeding engine
 //
 // Seeding (engine.go) is the one seeding engine of a long-running holder

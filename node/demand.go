@@ -63,7 +63,8 @@ var ErrIndexFull = errors.New("block index full")
 // videos counts for the one indexed first.
 //
 // The index lives in memory until Close: index the local videos after
-// each Start. Before Start it fails.
+// each Start (Import indexes what it pins on a started node). Before
+// Start it fails.
 func (n *Node) IndexVideo(ctx context.Context, root cid.Cid) error {
 	on := n.net.Load()
 	if on == nil {

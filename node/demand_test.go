@@ -46,7 +46,8 @@ func TestDemandAttributedToVideoRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := seeder.Import(ctx, newRandomReader(62, otherSize))
+	// Unpinned, so not indexed at import (pinned imports are).
+	other, err := seeder.Import(ctx, newRandomReader(62, otherSize), ImportNoPin())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,4 +269,25 @@ func dagPBCid(t *testing.T, seed string) cid.Cid {
 		t.Fatal(err)
 	}
 	return cid.NewCidV1(cid.DagProtobuf, m)
+}
+
+// TestImportCountsDemandAtOnce: a file imported on a running node (what
+// `ipfs-tube add` does through a daemon) counts the demand of a viewer
+// who fetches it before anything else indexes it: demand counted before
+// indexing stays unattributed for good, and the auto-seeding engine
+// indexes only at its next round, a minute later (issue 14).
+func TestImportCountsDemandAtOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const size = 3 << 20
+	seeder := newTestNode(t)
+	video, err := seeder.Import(ctx, newRandomReader(65, size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetchAll(t, ctx, seeder, video.Cid, sha256Of(t, newRandomReader(65, size)))
+	if d := seeder.Demand()[video.Cid]; d.BytesSent < size || d.Peers != 1 {
+		t.Fatalf("demand for the imported file = %+v, want its %d bytes sent to one peer; unattributed %+v",
+			d, size, seeder.UnattributedDemand())
+	}
 }

@@ -109,9 +109,25 @@ func (n *Node) Import(ctx context.Context, r io.Reader, opts ...ImportOption) (I
 		if err := n.pinRecursive(ctx, res.Cid); err != nil {
 			return ImportResult{}, fmt.Errorf("import: %w", err)
 		}
+		n.indexImported(ctx, res.Cid)
 	}
 	n.log.Debug("imported", "cid", res.Cid, "bytes", res.Size)
 	return res, nil
+}
+
+// indexImported indexes a fresh pinned import for demand when the node
+// is online, so what peers fetch of it counts from the first block: the
+// bitswap server serves it at once, and demand counted before the index
+// knows a video stays unattributed for good. Offline, the next Start's
+// indexing (the auto-seeding engine's first round) picks it up. A full
+// index costs the file its demand count, not its import.
+func (n *Node) indexImported(ctx context.Context, c cid.Cid) {
+	if n.net.Load() == nil {
+		return
+	}
+	if err := n.IndexVideo(ctx, c); err != nil {
+		n.log.Warn("indexing an imported file for demand", "cid", c, "err", err)
+	}
 }
 
 // blockPutter is what the importer needs from a blockstore.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/ipfs/go-cid"
 
@@ -106,4 +107,40 @@ func (s Seed) Announce(ctx context.Context, entries []library.Announcement) erro
 		out[i] = node.Announcement{Video: e.Video, Wants: e.Wants, BytesServed: e.BytesServed, Window: e.Window}
 	}
 	return s.N.Announce(ctx, out)
+}
+
+// PinnedFiles opens each recursive pin's root (local: it is pinned) and
+// keeps the files; directories, such as a published video's, are skipped.
+func (s Seed) PinnedFiles(ctx context.Context, max int) ([]library.PinnedFile, error) {
+	pins, err := s.N.Pins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []library.PinnedFile
+	for _, p := range pins {
+		if len(out) >= max {
+			break
+		}
+		if p.Mode != "recursive" {
+			continue
+		}
+		f, err := s.openLocal(ctx, p.Cid)
+		if err != nil {
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+			continue // a directory, or not a UnixFS file
+		}
+		out = append(out, library.PinnedFile{Cid: p.Cid, Size: f.Size()})
+		f.Close()
+	}
+	return out, nil
+}
+
+// openLocal opens c, whose root should be local; the bound only keeps a
+// root gone missing from costing the round a network search.
+func (s Seed) openLocal(ctx context.Context, c cid.Cid) (*node.File, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return s.N.Open(ctx, c, node.ReadAhead(0), node.OpenForSeeding())
 }
