@@ -15,8 +15,8 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
 
-	"github.com/ipfs-tube/ipfs-tube/internal/netshape"
 	"github.com/ipfs-tube/ipfs-tube/internal/kubotest"
+	"github.com/ipfs-tube/ipfs-tube/internal/netshape"
 	"github.com/ipfs-tube/ipfs-tube/internal/testvideo"
 )
 
