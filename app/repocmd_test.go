@@ -12,6 +12,8 @@ import (
 
 	"github.com/ipfs/go-cid"
 	mh "github.com/multiformats/go-multihash"
+
+	"github.com/ipfs-tube/ipfs-tube/internal/badgerflip"
 )
 
 // TestCLIRepoPathNotARepo: `--repo` or IPFS_TUBE_REPO naming a file, a
@@ -79,40 +81,6 @@ func TestCLIRepoVersionNotValid(t *testing.T) {
 	}
 }
 
-// flipInValueLog flips one bit in the middle of needle's only copy in the
-// repo's Badger value-log files, as a failing disk would.
-func flipInValueLog(t *testing.T, repo string, needle []byte) {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(repo, "datastore", "*.vlog"))
-	found := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := 0; ; {
-			i := bytes.Index(data[off:], needle)
-			if i < 0 {
-				break
-			}
-			found++
-			pos := int64(off + i + len(needle)/2)
-			fh, err := os.OpenFile(f, os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := fh.WriteAt([]byte{data[pos] ^ 0x10}, pos); err != nil {
-				t.Fatal(err)
-			}
-			fh.Close()
-			off += i + len(needle)
-		}
-	}
-	if found != 1 {
-		t.Fatalf("the block's bytes are %d times in %d value-log files, want once", found, len(files))
-	}
-}
-
 // TestCLIRepoVerify: a bit flipped on disk in one stored 1 MiB leaf is
 // listed by `repo verify` (that block only, exit code 1); `--repair`
 // drops it; a second verify is clean; the file then comes back whole from
@@ -131,7 +99,7 @@ func TestCLIRepoVerify(t *testing.T) {
 	leaf := data[1<<20 : 2<<20]
 	sum, _ := mh.Sum(leaf, mh.SHA2_256, -1)
 	leafCid := cid.NewCidV1(cid.Raw, sum).String()
-	flipInValueLog(t, repo, leaf)
+	badgerflip.Flip(t, filepath.Join(repo, "datastore"), leaf)
 
 	r := runCLI(t, repo, nil, "repo", "verify")
 	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")

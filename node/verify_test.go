@@ -4,59 +4,15 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ipfs/go-cid"
 	mh "github.com/multiformats/go-multihash"
-)
 
-// flipInValueLog finds needle in exactly one of the repo's closed Badger
-// value-log files and flips one bit in its middle, as a failing disk would.
-func flipInValueLog(t testing.TB, repo string, needle []byte) {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(repo, datastoreDir, "*.vlog"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no value-log files: %v", err)
-	}
-	probe := needle[:256]
-	found := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for off := 0; ; {
-			i := bytes.Index(data[off:], probe)
-			if i < 0 {
-				break
-			}
-			at := off + i
-			if !bytes.Equal(data[at:min(at+len(needle), len(data))], needle) {
-				off = at + 1
-				continue
-			}
-			found++
-			fh, err := os.OpenFile(f, os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pos := int64(at + len(needle)/2)
-			if _, err := fh.WriteAt([]byte{data[pos] ^ 0x10}, pos); err != nil {
-				t.Fatal(err)
-			}
-			if err := fh.Close(); err != nil {
-				t.Fatal(err)
-			}
-			off = at + len(needle)
-		}
-	}
-	if found != 1 {
-		t.Fatalf("the block's bytes are %d times in the value log, want once", found)
-	}
-}
+	"github.com/ipfs-tube/ipfs-tube/internal/badgerflip"
+)
 
 // TestVerifyFindsCorruptBlockOnDisk: a bit flipped on disk in a stored
 // 1 MiB leaf is found by VerifyBlocks (that one block, nothing else), and
@@ -92,7 +48,7 @@ func TestVerifyFindsCorruptBlockOnDisk(t *testing.T) {
 	leaf := data[1<<20 : 2<<20]
 	sum, _ := mh.Sum(leaf, mh.SHA2_256, -1)
 	leafCid := cid.NewCidV1(cid.Raw, sum)
-	flipInValueLog(t, repo, leaf)
+	badgerflip.Flip(t, filepath.Join(repo, datastoreDir), leaf)
 
 	n, err = New(ctx, Config{Repo: repo, Isolated: true})
 	if err != nil {
