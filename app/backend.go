@@ -189,7 +189,10 @@ func (b *localBackend) PinAdd(ctx context.Context, t link.Target) (cid.Cid, erro
 	if err != nil {
 		return cid.Undef, err
 	}
-	return c, b.n.Pin(ctx, c)
+	if err := b.n.Pin(ctx, c); err != nil {
+		return c, err
+	}
+	return c, b.recordPin(ctx, c)
 }
 
 func (b *localBackend) PinRm(ctx context.Context, t link.Target) (cid.Cid, error) {
@@ -197,7 +200,10 @@ func (b *localBackend) PinRm(ctx context.Context, t link.Target) (cid.Cid, error
 	if err != nil {
 		return cid.Undef, err
 	}
-	return c, b.n.Unpin(ctx, c)
+	if err := b.n.Unpin(ctx, c); err != nil {
+		return c, err
+	}
+	return c, b.recordUnpin(ctx, c)
 }
 
 func (b *localBackend) PinLs(ctx context.Context) ([]node.PinInfo, error) { return b.n.Pins(ctx) }

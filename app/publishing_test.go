@@ -100,3 +100,42 @@ func TestCLIAddOverQuota(t *testing.T) {
 	mustRun(t, repo, "add", small)
 	d.stop(t)
 }
+
+// TestCLIPinRecordsInCatalog: `pin add` of a published video's directory
+// does what the window's Pin does — pins file and directory and records
+// the video, titled from its metadata, as pinned in the catalog — and
+// `pin rm` what its Unpin does.
+func TestCLIPinRecordsInCatalog(t *testing.T) {
+	clip := uploadtest.VideoAs(t, testvideo.Spec{Container: "mp4", Duration: 2 * time.Second}, "clip.mp4")
+	creatorRepo := filepath.Join(t.TempDir(), "creator")
+	creator := startDaemon(t, creatorRepo)
+	r := runCLI(t, creatorRepo, nil, "add", clip)
+	if r.code != 0 {
+		t.Fatalf("add: exit %d: %s", r.code, r.stderr)
+	}
+	file := strings.TrimSpace(r.stdout)
+	_, dir, ok := strings.Cut(strings.TrimSpace(r.stderr), "ipfs://")
+	if !ok {
+		t.Fatalf("add did not print the directory's link: %q", r.stderr)
+	}
+	viewerRepo := filepath.Join(t.TempDir(), "viewer")
+	viewer := startDaemon(t, viewerRepo, "--peer", creator.addrs[0])
+	mustRun(t, viewerRepo, "pin", "add", dir, "--timeout", "1m")
+	got, listed := seedingVideos(t, viewerRepo)[file]
+	if !listed || got.Title != "clip" || got.Reason != "pinned" {
+		t.Fatalf("after pin add of the directory the viewer lists the video as %+v (listed %v), want title clip, reason pinned", got, listed)
+	}
+	ls := mustRun(t, viewerRepo, "pin", "ls")
+	if !strings.Contains(ls, file) || !strings.Contains(ls, dir) {
+		t.Errorf("pin add did not pin both file and directory: %q", ls)
+	}
+	mustRun(t, viewerRepo, "pin", "rm", dir)
+	if ls := mustRun(t, viewerRepo, "pin", "ls"); ls != "" {
+		t.Errorf("pin rm left pins: %q", ls)
+	}
+	if got := seedingVideos(t, viewerRepo)[file]; got.Reason == "pinned" {
+		t.Errorf("after pin rm the viewer still lists the video as pinned: %+v", got)
+	}
+	viewer.stop(t)
+	creator.stop(t)
+}
