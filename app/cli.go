@@ -380,7 +380,7 @@ func (c *cli) openBackend(ctx context.Context, online bool) (backend, error) {
 func (c *cli) addCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "add FILE...",
-		Short: "Import files (or - for stdin) and print one CID per line",
+		Short: "Import files (or - for stdin) and print one CID per line; videos are also published as your uploads",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Check every file before touching the repo, so a typo costs
