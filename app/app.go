@@ -10,7 +10,6 @@ import (
 	"syscall"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
 	"github.com/ipfs-tube/ipfs-tube/library"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
@@ -59,7 +58,7 @@ func (c *cli) openApp(open string) error {
 		catalog:  cat,
 		settings: c.settings,
 		saved:    c.saved,
-		uploader: upload.New(n, cat, upload.WithLogger(c.log)),
+		uploader: b.publisher(c.log),
 		log:      c.log,
 		private:  c.g.private,
 	}

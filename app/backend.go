@@ -21,7 +21,9 @@ import (
 // opened or, through the control API, by the process holding the repo.
 type backend interface {
 	// Add imports src, reporting bytes done and the total (-1 unknown).
-	Add(ctx context.Context, src addSource, progress func(done, total int64)) (node.ImportResult, error)
+	// A regular file that is a video is also published and recorded as
+	// an own upload (library/publish).
+	Add(ctx context.Context, src addSource, progress func(done, total int64)) (addResult, error)
 	// Cat opens the file t names; the reader's size is returned with it.
 	Cat(ctx context.Context, t link.Target) (io.ReadCloser, int64, error)
 	PinAdd(ctx context.Context, t link.Target) (cid.Cid, error)
@@ -70,6 +72,8 @@ type localBackend struct {
 	// seeding is the seeding engine of a long-running holder (caps,
 	// pause, hours, whether it failed); nil for a one-off command.
 	seeding *library.Seeding
+	// pubs is the publishing service adds go through.
+	pubs publishing
 
 	gwMu     sync.Mutex
 	gw       *node.Gateway // started by the first Stream
@@ -78,15 +82,15 @@ type localBackend struct {
 
 var _ backend = (*localBackend)(nil)
 
-func (b *localBackend) Add(ctx context.Context, src addSource, progress func(done, total int64)) (node.ImportResult, error) {
+func (b *localBackend) Add(ctx context.Context, src addSource, progress func(done, total int64)) (addResult, error) {
 	r := src.r
 	if src.path != "" {
 		f, err := openRegular(src.path)
 		if err != nil {
-			return node.ImportResult{}, err
+			return addResult{}, err
 		}
 		defer f.Close()
-		r = f
+		return b.addFile(ctx, src.path, f, progress)
 	}
 	opts := []node.ImportOption{node.ImportProgress(progress), node.ImportAccept(func(res node.ImportResult) error {
 		// A stream that ends short of the announced size is an error, and
@@ -99,7 +103,8 @@ func (b *localBackend) Add(ctx context.Context, src addSource, progress func(don
 	if src.size >= 0 {
 		opts = append(opts, node.ImportSize(src.size))
 	}
-	return b.n.Import(ctx, r, opts...)
+	res, err := b.n.Import(ctx, r, opts...)
+	return addResult{ImportResult: res}, err
 }
 
 // openRegular opens a regular file for import. A FIFO or a device would
@@ -184,7 +189,10 @@ func (b *localBackend) PinAdd(ctx context.Context, t link.Target) (cid.Cid, erro
 	if err != nil {
 		return cid.Undef, err
 	}
-	return c, b.n.Pin(ctx, c)
+	if err := b.n.Pin(ctx, c); err != nil {
+		return c, err
+	}
+	return c, b.recordPin(ctx, c)
 }
 
 func (b *localBackend) PinRm(ctx context.Context, t link.Target) (cid.Cid, error) {
@@ -192,7 +200,10 @@ func (b *localBackend) PinRm(ctx context.Context, t link.Target) (cid.Cid, error
 	if err != nil {
 		return cid.Undef, err
 	}
-	return c, b.n.Unpin(ctx, c)
+	if err := b.n.Unpin(ctx, c); err != nil {
+		return c, err
+	}
+	return c, b.recordUnpin(ctx, c)
 }
 
 func (b *localBackend) PinLs(ctx context.Context) ([]node.PinInfo, error) { return b.n.Pins(ctx) }
@@ -264,6 +275,10 @@ func (b *localBackend) closeGateway() {
 
 func (b *localBackend) Close() error {
 	b.closeGateway()
+	if err := b.closePublishing(); err != nil {
+		b.n.Close()
+		return fmt.Errorf("close the library: %w", err)
+	}
 	if err := b.n.Close(); err != nil {
 		return fmt.Errorf("close node: %w", err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/termsafe"
 	"github.com/ipfs-tube/ipfs-tube/library"
+	"github.com/ipfs-tube/ipfs-tube/library/publish"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -386,7 +387,7 @@ func (c *cli) openBackend(ctx context.Context, online bool) (backend, error) {
 func (c *cli) addCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "add FILE...",
-		Short: "Import files (or - for stdin) and print one CID per line",
+		Short: "Import files (or - for stdin) and print one CID per line; videos are also published as your uploads",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Check every file before touching the repo, so a typo costs
@@ -409,6 +410,9 @@ func (c *cli) addCommand() *cobra.Command {
 							break
 						}
 						continue
+					}
+					if res.Dir.Defined() {
+						fmt.Fprintf(c.stderr, "%s: published as your upload %q: %s\n", p, safeLine(res.Title), publish.LinksFor(res.Dir).IPFS)
 					}
 					fmt.Fprintln(c.stdout, res.Cid)
 				}
@@ -447,13 +451,13 @@ func checkAddable(p string) error {
 	return f.Close()
 }
 
-func (c *cli) addOne(ctx context.Context, b backend, p string) (node.ImportResult, error) {
+func (c *cli) addOne(ctx context.Context, b backend, p string) (addResult, error) {
 	src := addSource{r: c.stdin, size: -1}
 	name := "stdin"
 	if p != "-" {
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return node.ImportResult{}, usageError{err}
+			return addResult{}, usageError{err}
 		}
 		src = addSource{path: abs, size: -1}
 		if fi, err := os.Stat(abs); err == nil {
@@ -707,7 +711,7 @@ func (c *cli) daemonCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&c.g.autoSeed, "auto-seed", false, "fetch, pin and provide the most wanted under-replicated videos within the quota")
-	cmd.Flags().StringVar(&quota, "quota", "", "storage quota for cached videos, e.g. 50GB (default: the app's setting, else 10 GiB); own uploads and pins count first")
+	cmd.Flags().StringVar(&quota, "quota", "", "storage quota, e.g. 50GB (default: the app's setting, else 10 GiB); own uploads and pins count first: an upload or add evicts cached videos to make room, and is refused when own uploads and pins alone would pass the quota")
 	cmd.Flags().StringVar(&uploadLimit, "upload-limit", "", "cap what the node serves to peers, e.g. 10Mbit or 2MB/s (default: no cap); own downloads are never capped")
 	cmd.Flags().StringVar(&downloadLimit, "download-limit", "", "cap what auto-seeding fetches, e.g. 20Mbit or 2MB/s (default: no cap); own playback and commands are never capped")
 	cmd.Flags().StringVar(&seedHours, "seed-hours", "", "seed only within these local hours each day, e.g. 23:00-07:00 (default: always); outside them uploads stop and auto-seeding pauses")

@@ -296,7 +296,11 @@ func (s *controlServer) add(ctx context.Context, w http.ResponseWriter, r *http.
 	if err != nil {
 		return enc.Encode(addLine{Error: err.Error(), Code: exitCode(err)})
 	}
-	return enc.Encode(addLine{Cid: res.Cid.String(), Size: res.Size})
+	l := addLine{Cid: res.Cid.String(), Size: res.Size, Title: res.Title}
+	if res.Dir.Defined() {
+		l.Dir = res.Dir.String()
+	}
+	return enc.Encode(l)
 }
 
 // streamReply answers "stream": the gateway URL to play.
@@ -310,6 +314,8 @@ type addLine struct {
 	Total int64  `json:"total,omitempty"`
 	Cid   string `json:"cid,omitempty"`
 	Size  int64  `json:"size,omitempty"`
+	Dir   string `json:"dir,omitempty"`   // the published directory of a video
+	Title string `json:"title,omitempty"` // its title as an own upload
 	Error string `json:"error,omitempty"`
 	Code  int    `json:"exitCode,omitempty"`
 }
@@ -471,7 +477,7 @@ type remoteError struct {
 
 func (e *remoteError) Error() string { return e.msg }
 
-func (c *controlClient) Add(ctx context.Context, src addSource, progress func(done, total int64)) (node.ImportResult, error) {
+func (c *controlClient) Add(ctx context.Context, src addSource, progress func(done, total int64)) (addResult, error) {
 	q := url.Values{"size": {strconv.FormatInt(src.size, 10)}}
 	var body io.Reader = http.NoBody
 	if src.path != "" {
@@ -483,7 +489,7 @@ func (c *controlClient) Add(ctx context.Context, src addSource, progress func(do
 	}
 	resp, err := c.do(ctx, http.MethodPost, "add", q, body, nil)
 	if err != nil {
-		return node.ImportResult{}, err
+		return addResult{}, err
 	}
 	defer resp.Body.Close()
 	dec := json.NewDecoder(resp.Body)
@@ -491,19 +497,25 @@ func (c *controlClient) Add(ctx context.Context, src addSource, progress func(do
 		var l addLine
 		if err := dec.Decode(&l); err != nil {
 			if ctx.Err() != nil {
-				return node.ImportResult{}, ctx.Err()
+				return addResult{}, ctx.Err()
 			}
-			return node.ImportResult{}, fmt.Errorf("control API: add: %w", err)
+			return addResult{}, fmt.Errorf("control API: add: %w", err)
 		}
 		switch {
 		case l.Error != "":
-			return node.ImportResult{}, &remoteError{msg: l.Error, code: l.Code}
+			return addResult{}, &remoteError{msg: l.Error, code: l.Code}
 		case l.Cid != "":
 			id, err := cid.Decode(l.Cid)
 			if err != nil {
-				return node.ImportResult{}, fmt.Errorf("control API: %w", err)
+				return addResult{}, fmt.Errorf("control API: %w", err)
 			}
-			return node.ImportResult{Cid: id, Size: l.Size}, nil
+			res := addResult{ImportResult: node.ImportResult{Cid: id, Size: l.Size}, Title: l.Title}
+			if l.Dir != "" {
+				if res.Dir, err = cid.Decode(l.Dir); err != nil {
+					return addResult{}, fmt.Errorf("control API: %w", err)
+				}
+			}
+			return res, nil
 		case progress != nil:
 			progress(l.Done, l.Total)
 		}

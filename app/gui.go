@@ -23,9 +23,9 @@ import (
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settings"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/settingsview"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
 	"github.com/ipfs-tube/ipfs-tube/app/internal/uploadview"
 	"github.com/ipfs-tube/ipfs-tube/library"
+	"github.com/ipfs-tube/ipfs-tube/library/publish"
 )
 
 // appID names the app to Fyne (preferences, storage paths). Reverse-DNS with
@@ -62,7 +62,7 @@ type guiDeps struct {
 	catalog  *library.Catalog
 	settings *settings.Store
 	saved    *settings.Settings // the settings at start; nil if unreadable
-	uploader *upload.Uploader
+	uploader *publish.Service
 	log      *slog.Logger
 	private  bool // Settings' private mode, shown in the footer
 }
@@ -206,7 +206,7 @@ func newShell(ctx context.Context, a fyne.App, deps guiDeps) *shell {
 		libraryview.WithLogger(deps.log))
 	s.uploads = uploadview.New(ctx, deps.uploader,
 		uploadview.WithWindow(w),
-		uploadview.WithPlay(func(r upload.Result) { s.play(link.Target{Cid: r.File}) }),
+		uploadview.WithPlay(func(r publish.Result) { s.play(link.Target{Cid: r.File}) }),
 		uploadview.WithLogger(deps.log))
 	s.seeding = seedview.New(ctx, deps.settings,
 		seedview.WithSource(deps.services),

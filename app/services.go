@@ -229,16 +229,7 @@ func (s *guiServices) Pin(ctx context.Context, video cid.Cid) error {
 	if err != nil {
 		return err
 	}
-	roots := []cid.Cid{video}
-	if v.Dir.Defined() {
-		roots = append(roots, v.Dir)
-	}
-	for _, c := range roots {
-		if err := s.b.n.Pin(ctx, c); err != nil {
-			return fmt.Errorf("pin %s: %w", c, err)
-		}
-	}
-	if _, err := s.cat.SetKept(ctx, video, library.Pinned, true); err != nil {
+	if err := pinVideo(ctx, s.b.n, s.cat, v); err != nil {
 		return err
 	}
 	return s.recount(ctx, video)

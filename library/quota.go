@@ -135,9 +135,13 @@ type reserveConfig struct {
 func ForVideo(c cid.Cid) ReserveOption { return func(r *reserveConfig) { r.video = c } }
 
 // ForKeeping says the bytes are for an own upload or a pin. Those count
-// against the quota first: cached videos are evicted to make room, and
-// the quota never refuses them (State then reports OverQuota); only the
-// free-disk floor does.
+// against the quota first: cached videos are evicted to make room, even
+// when that cannot make room for all of it (the repo then stays over the
+// quota until the next eviction, and State may report OverQuota). The
+// quota refuses them (ErrQuota, nothing evicted) only when own uploads
+// and pins alone — the catalog's kept bytes, the keeping reservations
+// still held and this one — would take more than the quota; the free-disk
+// floor refuses them as it refuses any write.
 func ForKeeping() ReserveOption { return func(r *reserveConfig) { r.keep = true } }
 
 // State is where the repo stands against its quota.
@@ -206,6 +210,7 @@ type Keeper struct {
 	mu        sync.Mutex
 	quota     int64
 	reserved  int64
+	keeping   int64           // the part of reserved that is ForKeeping
 	protected map[cid.Cid]int // videos with live reservations
 }
 
@@ -302,8 +307,8 @@ func ReadState(ctx context.Context, cat *Catalog, store Store, quota int64) (Sta
 //
 // It fails with ErrQuota when evicting every evictable video would still
 // not make room (nothing is evicted then), and with ErrDiskFull when the
-// floor is what stands in the way. With ForKeeping only the floor can
-// refuse.
+// floor is what stands in the way. With ForKeeping the quota refuses only
+// what own uploads and pins alone could not fit (see ForKeeping).
 func (k *Keeper) Reserve(ctx context.Context, n int64, opts ...ReserveOption) (release func(), err error) {
 	var rc reserveConfig
 	for _, o := range opts {
@@ -322,6 +327,11 @@ func (k *Keeper) Reserve(ctx context.Context, n int64, opts ...ReserveOption) (r
 		if err != nil {
 			return nil, fmt.Errorf("library.Reserve: %w", err)
 		}
+		if rc.keep {
+			if err := k.checkKeeping(s, n); err != nil {
+				return nil, err
+			}
+		}
 		quotaNeed := s.Used + s.Reserved + n - s.target
 		floorNeed := s.Floor + s.Reserved + n - s.Free
 		need := max(floorNeed, 0)
@@ -336,7 +346,7 @@ func (k *Keeper) Reserve(ctx context.Context, n int64, opts ...ReserveOption) (r
 					return nil, fmt.Errorf("library.Reserve: %w", err)
 				}
 			}
-			return k.grant(n, rc.video), nil
+			return k.grant(n, rc.video, rc.keep), nil
 		}
 		freed, err := k.evictFor(ctx, s, need, rc.video, true, tried)
 		if err != nil {
@@ -353,10 +363,27 @@ func (k *Keeper) Reserve(ctx context.Context, n int64, opts ...ReserveOption) (r
 	}
 }
 
+// checkKeeping refuses a keeping reservation that would take own uploads
+// and pins alone past the quota: making room by evicting the cache could
+// never hold it, and the user would only find out from the Seeding page.
+func (k *Keeper) checkKeeping(s measurement, n int64) error {
+	k.mu.Lock()
+	keeping := k.keeping
+	k.mu.Unlock()
+	if s.Kept+keeping+n <= s.Quota {
+		return nil
+	}
+	return fmt.Errorf("library.Reserve %s: %w: own uploads and pins would take %s with it (%s already), past the %s quota; raise the quota or unpin videos",
+		formatBytes(n), ErrQuota, formatBytes(s.Kept+keeping+n), formatBytes(s.Kept+keeping), formatBytes(s.Quota))
+}
+
 // grant records a reservation and returns its release.
-func (k *Keeper) grant(n int64, video cid.Cid) func() {
+func (k *Keeper) grant(n int64, video cid.Cid, keep bool) func() {
 	k.mu.Lock()
 	k.reserved += n
+	if keep {
+		k.keeping += n
+	}
 	if video.Defined() {
 		k.protected[video]++
 	}
@@ -367,6 +394,9 @@ func (k *Keeper) grant(n int64, video cid.Cid) func() {
 			k.mu.Lock()
 			defer k.mu.Unlock()
 			k.reserved -= n
+			if keep {
+				k.keeping -= n
+			}
 			if video.Defined() {
 				if k.protected[video]--; k.protected[video] <= 0 {
 					delete(k.protected, video)

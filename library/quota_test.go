@@ -380,12 +380,12 @@ func TestQuotaSmallerThanOwnUploads(t *testing.T) {
 	if _, err := k.Reserve(r.ctx, mib); !errors.Is(err, library.ErrQuota) {
 		t.Errorf("cache reservation over quota: %v, want ErrQuota", err)
 	}
-	// An upload is still accepted: the user is told, not blocked.
-	release, err := k.Reserve(r.ctx, 8*mib, library.ForKeeping())
-	if err != nil {
-		t.Fatalf("upload reservation over quota: %v", err)
+	// Own uploads alone already pass the quota: another upload is refused
+	// with a reason, rather than taking the repo further past it.
+	_, err = k.Reserve(r.ctx, 8*mib, library.ForKeeping())
+	if !errors.Is(err, library.ErrQuota) || !strings.Contains(err.Error(), "own uploads and pins would take") {
+		t.Fatalf("upload reservation over quota: %v, want ErrQuota saying why", err)
 	}
-	release()
 }
 
 func TestQuotaZeroCachesNothing(t *testing.T) {

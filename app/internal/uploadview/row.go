@@ -18,7 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
+	"github.com/ipfs-tube/ipfs-tube/library/publish"
 )
 
 type rowState int
@@ -44,7 +44,7 @@ type row struct {
 	state  rowState
 	box    *fyne.Container
 
-	phaseNow upload.Phase
+	phaseNow publish.Phase
 
 	// While waiting and uploading.
 	phase     *widget.Label
@@ -56,7 +56,7 @@ type row struct {
 	errText *widget.Label
 
 	// When done.
-	result    upload.Result
+	result    publish.Result
 	title     *widget.Entry
 	save      *widget.Button
 	titleNote *widget.Label
@@ -82,7 +82,7 @@ func (r *row) progressCard() fyne.CanvasObject {
 	r.bar = widget.NewProgressBar()
 	// A percentage means something only once bytes move.
 	r.bar.TextFormatter = func() string {
-		if r.phaseNow < upload.PhaseImporting {
+		if r.phaseNow < publish.PhaseImporting {
 			return ""
 		}
 		return fmt.Sprintf("%.0f %%", r.bar.Value*100)
@@ -108,7 +108,7 @@ func (r *row) run() {
 	v := r.v
 	defer v.wg.Done()
 	defer r.cancel()
-	res, err := v.up.Upload(r.ctx, r.path, func(p upload.Progress) {
+	res, err := v.up.Upload(r.ctx, r.path, func(p publish.Progress) {
 		v.do(func() { r.progress(p) })
 	})
 	switch {
@@ -123,7 +123,7 @@ func (r *row) run() {
 	}
 }
 
-func (r *row) progress(p upload.Progress) {
+func (r *row) progress(p publish.Progress) {
 	if r.ctx.Err() != nil {
 		return // "Cancelling…" stays until the row goes
 	}
@@ -132,14 +132,14 @@ func (r *row) progress(p upload.Progress) {
 		r.v.refreshSummary()
 	}
 	switch p.Phase {
-	case upload.PhaseWaiting:
+	case publish.PhaseWaiting:
 		r.phase.SetText("Waiting")
 		r.speed.SetText("Starts when an upload ahead of it finishes")
-	case upload.PhaseImporting:
+	case publish.PhaseImporting:
 		r.phase.SetText(fmt.Sprintf("Importing · %s of %s", ui.Bytes(p.Done), ui.Bytes(p.Total)))
 		r.bar.SetValue(p.Fraction())
 		r.speed.SetText(speedText(p))
-	case upload.PhasePublishing:
+	case publish.PhasePublishing:
 		r.phase.SetText("Publishing")
 		r.bar.SetValue(1)
 		r.speed.SetText("Writing poster and details…")
@@ -150,7 +150,7 @@ func (r *row) progress(p upload.Progress) {
 
 // speedText is "12 MiB/s · about 20 s left", or a placeholder until the
 // rate is known.
-func speedText(p upload.Progress) string {
+func speedText(p publish.Progress) string {
 	if p.Rate <= 0 {
 		return "Measuring speed…"
 	}
@@ -178,7 +178,7 @@ func (r *row) fail(err error) {
 	r.v.refreshSummary()
 }
 
-func (r *row) done(res upload.Result) {
+func (r *row) done(res publish.Result) {
 	r.state = stateDone
 	r.result = res
 
@@ -247,7 +247,7 @@ func (r *row) done(res upload.Result) {
 }
 
 // facts is the finished card's "0:08 · 640×360 · 7.6 MiB".
-func facts(res upload.Result) string {
+func facts(res publish.Result) string {
 	parts := []string{ui.Clock(res.Duration)}
 	if res.Width > 0 && res.Height > 0 {
 		parts = append(parts, fmt.Sprintf("%d×%d", res.Width, res.Height))
@@ -257,7 +257,7 @@ func facts(res upload.Result) string {
 }
 
 func (r *row) linkTexts() [3]string {
-	l := upload.LinksFor(r.result.Dir)
+	l := publish.LinksFor(r.result.Dir)
 	return [3]string{l.IPFS, l.Subdomain, l.Path}
 }
 
@@ -306,7 +306,7 @@ func (r *row) saveTitle() {
 	}()
 }
 
-func (r *row) retitled(res upload.Result, err error) {
+func (r *row) retitled(res publish.Result, err error) {
 	r.title.Enable()
 	if err != nil {
 		r.titleNote.Importance = widget.DangerImportance

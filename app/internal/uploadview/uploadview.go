@@ -12,9 +12,9 @@
 //
 // # Usage
 //
-//	up := upload.New(n, cat)
+//	up := publish.New(nodelib.Publish{N: n}, probelib.Prober{}, cat)
 //	v := uploadview.New(ctx, up, uploadview.WithWindow(w),
-//		uploadview.WithPlay(func(r upload.Result) { player.Open(r.Dir) }))
+//		uploadview.WithPlay(func(r publish.Result) { player.Open(r.Dir) }))
 //	w.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) {
 //		// show the view, then
 //		v.Add(paths(uris)...)
@@ -45,16 +45,16 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
+	"github.com/ipfs-tube/ipfs-tube/library/publish"
 )
 
-// Uploader publishes files; *upload.Uploader is one.
+// Uploader publishes files; *publish.Service is one.
 type Uploader interface {
-	Upload(ctx context.Context, path string, progress func(upload.Progress)) (upload.Result, error)
-	Retitle(ctx context.Context, file cid.Cid, title string) (upload.Result, error)
+	Upload(ctx context.Context, path string, progress func(publish.Progress)) (publish.Result, error)
+	Retitle(ctx context.Context, file cid.Cid, title string) (publish.Result, error)
 }
 
-var _ Uploader = (*upload.Uploader)(nil)
+var _ Uploader = (*publish.Service)(nil)
 
 // Option tunes New.
 type Option func(*options)
@@ -62,7 +62,7 @@ type Option func(*options)
 type options struct {
 	window    fyne.Window
 	log       *slog.Logger
-	play      func(upload.Result)
+	play      func(publish.Result)
 	clipboard fyne.Clipboard
 }
 
@@ -74,7 +74,7 @@ func WithWindow(w fyne.Window) Option { return func(o *options) { o.window = w }
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 // WithPlay adds a Play button to finished uploads, which calls fn.
-func WithPlay(fn func(upload.Result)) Option { return func(o *options) { o.play = fn } }
+func WithPlay(fn func(publish.Result)) Option { return func(o *options) { o.play = fn } }
 
 // WithClipboard sets where the Copy buttons copy to; the app's clipboard
 // otherwise.
@@ -284,7 +284,7 @@ func (v *View) refreshSummary() {
 	var waiting, running, done, failed int
 	for _, r := range v.rows {
 		switch {
-		case r.state == stateRunning && r.phaseNow == upload.PhaseWaiting:
+		case r.state == stateRunning && r.phaseNow == publish.PhaseWaiting:
 			waiting++
 		case r.state == stateRunning:
 			running++
@@ -312,7 +312,7 @@ func message(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "Took too long and was stopped."
 	}
-	return upload.Message(err)
+	return publish.Message(err)
 }
 
 // fileName is how a row names its file.

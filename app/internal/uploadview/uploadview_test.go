@@ -15,10 +15,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ipfs-tube/ipfs-tube/app/internal/ui/uitest"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/upload"
-	"github.com/ipfs-tube/ipfs-tube/app/internal/upload/uploadtest"
 	"github.com/ipfs-tube/ipfs-tube/internal/testvideo"
+	"github.com/ipfs-tube/ipfs-tube/internal/uploadtest"
 	"github.com/ipfs-tube/ipfs-tube/library"
+	"github.com/ipfs-tube/ipfs-tube/library/publish"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -29,7 +29,7 @@ type rig struct {
 	win  fyne.Window
 	node *node.Node
 	cat  *library.Catalog
-	up   *upload.Uploader
+	up   *publish.Service
 	view *View
 }
 
@@ -37,7 +37,7 @@ func newRig(t *testing.T, wrap func(Uploader) Uploader, opts ...Option) *rig {
 	t.Helper()
 	ctx := context.Background()
 	n, cat := uploadtest.Backend(t)
-	r := &rig{app: test.NewTempApp(t), node: n, cat: cat, up: upload.New(n, cat)}
+	r := &rig{app: test.NewTempApp(t), node: n, cat: cat, up: uploadtest.Service(n, cat)}
 	r.win = test.NewTempWindow(t, widget.NewLabel(""))
 	var up Uploader = r.up
 	if wrap != nil {
@@ -80,7 +80,7 @@ func TestUploadRowGoesToDone(t *testing.T) {
 	var phases []string
 	var mu sync.Mutex
 	r := newRig(t, func(u Uploader) Uploader {
-		return recorder{u, func(p upload.Progress) { mu.Lock(); phases = append(phases, p.Phase.String()); mu.Unlock() }}
+		return recorder{u, func(p publish.Progress) { mu.Lock(); phases = append(phases, p.Phase.String()); mu.Unlock() }}
 	})
 	var empty bool
 	r.locked(func() { empty = showsEmptyState(r.view) })
@@ -146,11 +146,11 @@ func TestUploadRowGoesToDone(t *testing.T) {
 // recorder passes uploads through, noting each progress report.
 type recorder struct {
 	Uploader
-	note func(upload.Progress)
+	note func(publish.Progress)
 }
 
-func (rc recorder) Upload(ctx context.Context, path string, progress func(upload.Progress)) (upload.Result, error) {
-	return rc.Uploader.Upload(ctx, path, func(p upload.Progress) { rc.note(p); progress(p) })
+func (rc recorder) Upload(ctx context.Context, path string, progress func(publish.Progress)) (publish.Result, error) {
+	return rc.Uploader.Upload(ctx, path, func(p publish.Progress) { rc.note(p); progress(p) })
 }
 
 func TestBadFilesShowTheirMessage(t *testing.T) {
@@ -219,11 +219,11 @@ type gate struct {
 	holding, maxHeld atomic.Int32
 }
 
-func (g *gate) Upload(ctx context.Context, path string, progress func(upload.Progress)) (upload.Result, error) {
+func (g *gate) Upload(ctx context.Context, path string, progress func(publish.Progress)) (publish.Result, error) {
 	held := false
-	return g.Uploader.Upload(ctx, path, func(p upload.Progress) {
+	return g.Uploader.Upload(ctx, path, func(p publish.Progress) {
 		progress(p)
-		if p.Phase == upload.PhaseImporting && p.Done > 0 && !held {
+		if p.Phase == publish.PhaseImporting && p.Done > 0 && !held {
 			held = true
 			n := g.holding.Add(1)
 			for m := g.maxHeld.Load(); n > m && !g.maxHeld.CompareAndSwap(m, n); m = g.maxHeld.Load() {

@@ -1,14 +1,13 @@
-// Package uploadtest gives the tests of upload and uploadview the same real
-// backend: an isolated node and a catalog in the test's temporary
-// directory, and test videos under the file names a test needs (uploads
-// take their titles from file names).
-//
-// It does not import upload, so upload's own tests can use it.
+// Package uploadtest gives the tests of library/publish, the window's
+// upload view and the app the same real backend: an isolated node and a
+// catalog in the test's temporary directory, the publishing service wired
+// to them as the app wires it, and test videos under the file names a
+// test needs (uploads take their titles from file names).
 //
 // Usage:
 //
 //	n, cat := uploadtest.Backend(t)
-//	up := upload.New(n, cat)
+//	up := uploadtest.Service(n, cat)
 //	path := uploadtest.VideoAs(t, testvideo.Spec{Duration: 3 * time.Second}, "Garden_tour.mp4")
 //	...
 //	if n := uploadtest.CatalogSize(t, cat); n != 1 { ... }
@@ -22,10 +21,19 @@ import (
 
 	"github.com/ipfs/go-cid"
 
+	"github.com/ipfs-tube/ipfs-tube/internal/nodelib"
+	"github.com/ipfs-tube/ipfs-tube/internal/probelib"
 	"github.com/ipfs-tube/ipfs-tube/internal/testvideo"
 	"github.com/ipfs-tube/ipfs-tube/library"
+	"github.com/ipfs-tube/ipfs-tube/library/publish"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
+
+// Service is the publishing service over n and cat, wired as the app
+// wires it (without a quota unless opts give one).
+func Service(n *node.Node, cat *library.Catalog, opts ...publish.Option) *publish.Service {
+	return publish.New(nodelib.Publish{N: n}, probelib.Prober{}, cat, opts...)
+}
 
 // Backend opens a node and a catalog under t.TempDir() and closes them when
 // the test ends. The node is never started: importing and publishing work

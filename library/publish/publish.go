@@ -1,4 +1,4 @@
-package upload
+package publish
 
 import (
 	"context"
@@ -14,18 +14,69 @@ import (
 	"github.com/ipfs/go-cid"
 
 	"github.com/ipfs-tube/ipfs-tube/library"
-	"github.com/ipfs-tube/ipfs-tube/node"
-	"github.com/ipfs-tube/ipfs-tube/playback"
 )
 
-// Node is what an upload needs from the embedded node; *node.Node has it.
+// Node is what publishing needs from the embedded node. The package
+// declares it rather than importing the node (the library never does);
+// internal/nodelib adapts *node.Node to it.
 type Node interface {
-	Import(ctx context.Context, r io.Reader, opts ...node.ImportOption) (node.ImportResult, error)
-	PublishVideo(ctx context.Context, file cid.Cid, name string, poster []byte, meta node.VideoMetadata) (cid.Cid, error)
-	ResolveVideo(ctx context.Context, c cid.Cid) (node.Video, error)
+	// Import stores r (size bytes, or -1 when unknown) as a pinned file
+	// in the unixfs-v1-2025 profile, calling progress as it goes; a
+	// failed or cancelled import pins nothing.
+	Import(ctx context.Context, r io.Reader, size int64, progress func(done, total int64)) (file cid.Cid, n int64, err error)
+	// PublishVideo pins a directory of the file (under name), the poster
+	// (JPEG, nil for none) and a metadata file.
+	PublishVideo(ctx context.Context, file cid.Cid, name string, poster []byte, meta Metadata) (cid.Cid, error)
+	// ResolveVideo reads a published directory back.
+	ResolveVideo(ctx context.Context, dir cid.Cid) (Published, error)
+	// ReadAll reads a whole file of at most max bytes.
 	ReadAll(ctx context.Context, c cid.Cid, max int64) ([]byte, error)
-	Pins(ctx context.Context) ([]node.PinInfo, error)
+	// Pins lists the roots pinned recursively.
+	Pins(ctx context.Context) ([]cid.Cid, error)
 	Unpin(ctx context.Context, c cid.Cid) error
+}
+
+// Metadata is what a video directory's metadata file says about the
+// video; the node fills in the format's own fields (version, names, CIDs).
+type Metadata struct {
+	Title, Description string
+	DurationS          float64
+	Width, Height      int
+	MIME               string
+}
+
+// Published is a video directory read back from the node.
+type Published struct {
+	File     cid.Cid // the video file the directory plays
+	Name     string  // the file's entry name in the directory
+	Poster   cid.Cid // cid.Undef without a poster
+	Metadata *Metadata
+}
+
+// Prober reads a local file as a video; internal/probelib adapts libmpv
+// (playback.Probe) to it.
+type Prober interface {
+	// Probe reads duration, resolution and a poster frame. A file that is
+	// not a video fails with an error wrapping ErrNotVideo, and also
+	// ErrSoundOnly or ErrStillImage when that is why.
+	Probe(ctx context.Context, path string) (Probe, error)
+}
+
+// Probe is what a Prober learnt of a video file.
+type Probe struct {
+	Duration      time.Duration
+	Width, Height int
+	MIME          string
+	// PosterJPEG is a frame ~10 % in as JPEG; nil when none was taken
+	// (a video without a poster is still worth publishing).
+	PosterJPEG []byte
+}
+
+// Reserver holds the repo within the storage quota; *library.Keeper is
+// one. An upload reserves its bytes (library.ForKeeping) before the first
+// block is written.
+type Reserver interface {
+	Reserve(ctx context.Context, n int64, opts ...library.ReserveOption) (release func(), err error)
 }
 
 // Catalog is what an upload needs from the catalog; *library.Catalog has it.
@@ -36,8 +87,8 @@ type Catalog interface {
 }
 
 var (
-	_ Node    = (*node.Node)(nil)
-	_ Catalog = (*library.Catalog)(nil)
+	_ Catalog  = (*library.Catalog)(nil)
+	_ Reserver = (*library.Keeper)(nil)
 )
 
 // Phase is the step an upload is in.
@@ -110,11 +161,16 @@ type options struct {
 	log              *slog.Logger
 	parallel         int
 	progressInterval time.Duration
-	posterQuality    int
+	reserver         Reserver
 }
 
 // WithLogger sets the logger; slog.Default() otherwise.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithReserver makes every upload and add reserve its bytes in the
+// storage quota before importing (see the package doc); without one
+// nothing is reserved.
+func WithReserver(r Reserver) Option { return func(o *options) { o.reserver = r } }
 
 // DefaultParallel is how many files are imported at once unless
 // WithParallel says otherwise.
@@ -136,12 +192,13 @@ func WithProgressInterval(d time.Duration) Option {
 	return func(o *options) { o.progressInterval = d }
 }
 
-// Uploader publishes local files. Its methods are safe for concurrent use;
+// Service publishes local files. Its methods are safe for concurrent use;
 // the caller decides how many uploads run at once.
-type Uploader struct {
-	node Node
-	cat  Catalog
-	opts options
+type Service struct {
+	node  Node
+	probe Prober
+	cat   Catalog
+	opts  options
 
 	// probes and imports are semaphores: a slot is a buffered value.
 	probes, imports chan struct{}
@@ -156,15 +213,16 @@ type Uploader struct {
 	retitle sync.Mutex
 }
 
-// New returns an Uploader that imports into n and records uploads in cat.
-func New(n Node, cat Catalog, opts ...Option) *Uploader {
-	o := options{log: slog.Default(), parallel: DefaultParallel, progressInterval: 100 * time.Millisecond, posterQuality: 85}
+// New returns a Service that imports into n, reads videos with p and
+// records uploads in cat.
+func New(n Node, p Prober, cat Catalog, opts ...Option) *Service {
+	o := options{log: slog.Default(), parallel: DefaultParallel, progressInterval: 100 * time.Millisecond}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	o.parallel = max(o.parallel, 1)
-	return &Uploader{
-		node: n, cat: cat, opts: o, active: map[cid.Cid]int{},
+	return &Service{
+		node: n, probe: p, cat: cat, opts: o, active: map[cid.Cid]int{},
 		probes: make(chan struct{}, o.parallel), imports: make(chan struct{}, o.parallel),
 	}
 }
@@ -173,13 +231,11 @@ func New(n Node, cat Catalog, opts ...Option) *Uploader {
 // progress (nil for none) is called from Upload's goroutine and should
 // return quickly. Cancelling ctx stops the upload at any point and leaves
 // nothing behind (see the package doc); the error then wraps ctx.Err().
-func (u *Uploader) Upload(ctx context.Context, path string, progress func(Progress)) (Result, error) {
+func (u *Service) Upload(ctx context.Context, path string, progress func(Progress)) (Result, error) {
 	if progress == nil {
 		progress = func(Progress) {}
 	}
 	start := time.Now()
-	log := u.opts.log.With("component", "upload", "path", path)
-
 	f, size, err := openChecked(path)
 	if err != nil {
 		return Result{}, err
@@ -187,38 +243,81 @@ func (u *Uploader) Upload(ctx context.Context, path string, progress func(Progre
 	defer f.Close()
 	name := filepath.Base(path)
 	progress(Progress{Phase: PhaseProbing, Total: size})
-	if err := acquire(ctx, u.probes, nil); err != nil {
-		return Result{}, fmt.Errorf("upload.Upload %s: %w", name, err)
-	}
-	info, err := playback.Probe(ctx, path, playback.WithProbeLogger(u.opts.log))
-	<-u.probes
+	info, err := u.probeFile(ctx, path)
 	if err != nil {
 		return Result{}, probeError(ctx, path, err)
 	}
-	var poster []byte
-	if info.Poster != nil {
-		if poster, err = playback.EncodeJPEG(info.Poster, u.opts.posterQuality); err != nil {
-			// A video without a poster is still worth publishing.
-			log.Warn("poster not encoded", "err", err)
-			poster = nil
+	return u.store(ctx, f, name, size, &info, start, progress)
+}
+
+// Add is the command line's add: it imports and pins any file, and when
+// the file is a video it also publishes and records it as Upload does.
+// The video check never refuses a file: one libmpv does not read as a
+// video (or cannot read at all) is only imported and pinned, and the
+// Result then has no Dir and nothing enters the catalog. The caller opens
+// the file (r, size bytes, -1 when unknown) and names it by path, which
+// the probe reads.
+func (u *Service) Add(ctx context.Context, path string, r io.Reader, size int64, progress func(Progress)) (Result, error) {
+	if progress == nil {
+		progress = func(Progress) {}
+	}
+	start := time.Now()
+	name := filepath.Base(path)
+	var info *Probe
+	if size > 0 {
+		progress(Progress{Phase: PhaseProbing, Total: size})
+		p, err := u.probeFile(ctx, path)
+		switch {
+		case ctx.Err() != nil:
+			return Result{}, fmt.Errorf("publish.Add %s: %w", name, ctx.Err())
+		case err != nil:
+			u.opts.log.Info("not a video: importing only", "component", "publish", "path", path, "why", err)
+		default:
+			info = &p
 		}
 	}
-	probed := time.Now()
+	return u.store(ctx, r, name, size, info, start, progress)
+}
 
+// probeFile runs the prober in one of the probe slots.
+func (u *Service) probeFile(ctx context.Context, path string) (Probe, error) {
+	if err := acquire(ctx, u.probes, nil); err != nil {
+		return Probe{}, err
+	}
+	defer func() { <-u.probes }()
+	return u.probe.Probe(ctx, path)
+}
+
+// dirOverhead is what a video directory adds to the file's bytes besides
+// its poster: video.json and the directory node, with room to spare.
+const dirOverhead = 64 << 10
+
+// store reserves room in the quota, imports r and, when info says it is a
+// video, publishes and records it.
+func (u *Service) store(ctx context.Context, r io.Reader, name string, size int64, info *Probe, start time.Time, progress func(Progress)) (Result, error) {
+	log := u.opts.log.With("component", "publish", "name", name)
+	probed := time.Now()
 	waiting := func() { progress(Progress{Phase: PhaseWaiting, Total: size}) }
 	if err := acquire(ctx, u.imports, waiting); err != nil {
-		return Result{}, fmt.Errorf("upload.Upload %s: %w", name, err)
+		return Result{}, fmt.Errorf("publish %s: %w", name, err)
 	}
 	defer func() { <-u.imports }()
 	started := time.Now()
+	release, err := u.reserve(ctx, size, info)
+	if err != nil {
+		return Result{}, fmt.Errorf("publish %s: %w", name, err)
+	}
+	// Released once the bytes are on disk and, for a video, counted in
+	// the catalog as an own upload.
+	defer release()
 	pinnedBefore, err := u.pinSet(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("upload.Upload %s: %w", name, err)
+		return Result{}, fmt.Errorf("publish %s: %w", name, err)
 	}
 	meter := newRateMeter(time.Now())
 	var lastReport time.Time
 	progress(Progress{Phase: PhaseImporting, Total: size})
-	imp, err := u.node.Import(ctx, f, node.ImportSize(size), node.ImportProgress(func(done, total int64) {
+	file, n, err := u.node.Import(ctx, r, size, func(done, total int64) {
 		now := time.Now()
 		meter.add(now, done)
 		if done < size && now.Sub(lastReport) < u.opts.progressInterval {
@@ -226,41 +325,59 @@ func (u *Uploader) Upload(ctx context.Context, path string, progress func(Progre
 		}
 		lastReport = now
 		progress(Progress{Phase: PhaseImporting, Done: done, Total: size, Rate: meter.rate()})
-	}))
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return Result{}, fmt.Errorf("upload.Upload %s: %w", name, err)
+		return Result{}, fmt.Errorf("publish %s: %w", name, err)
 	}
 	imported := time.Now()
-	u.hold(imp.Cid)
-	defer u.release(imp.Cid)
+	res := Result{File: file, Name: entryName(name), Size: n}
+	if info == nil {
+		progress(Progress{Phase: PhaseDone, Done: n, Total: size})
+		log.Info("imported, not published", "file", file, "bytes", n)
+		return res, nil
+	}
+	u.hold(file)
+	defer u.release(file)
 
 	// From here on the file is pinned: every failure must undo that.
-	res := Result{
-		File: imp.Cid, PosterJPEG: poster, Name: entryName(name), Title: titleFromName(name),
-		Duration: info.Duration, Width: info.Width, Height: info.Height, Size: imp.Size,
-	}
-	progress(Progress{Phase: PhasePublishing, Done: imp.Size, Total: size})
-	meta := node.VideoMetadata{
+	res.PosterJPEG, res.Title = info.PosterJPEG, titleFromName(name)
+	res.Duration, res.Width, res.Height = info.Duration, info.Width, info.Height
+	progress(Progress{Phase: PhasePublishing, Done: n, Total: size})
+	meta := Metadata{
 		Title: res.Title, DurationS: info.Duration.Seconds(),
-		Width: info.Width, Height: info.Height, MIME: info.MIME(),
+		Width: info.Width, Height: info.Height, MIME: info.MIME,
 	}
 	if err := u.publish(ctx, &res, meta); err != nil {
 		u.rollback(ctx, log, pinnedBefore, res.File, res.Dir)
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return Result{}, fmt.Errorf("upload.Upload %s: %w", name, err)
+		return Result{}, fmt.Errorf("publish %s: %w", name, err)
 	}
-	progress(Progress{Phase: PhaseDone, Done: imp.Size, Total: size})
+	progress(Progress{Phase: PhaseDone, Done: n, Total: size})
 	log.Info("uploaded", "file", res.File, "dir", res.Dir, "bytes", res.Size,
 		"probe", probed.Sub(start).Round(time.Millisecond),
 		"waited", started.Sub(probed).Round(time.Millisecond),
 		"import", imported.Sub(started).Round(time.Millisecond),
 		"publish", time.Since(imported).Round(time.Millisecond))
 	return res, nil
+}
+
+// reserve takes room in the quota for the file and, for a video, its
+// directory, before the first block is written. A size not known ahead
+// (a stream) reserves nothing.
+func (u *Service) reserve(ctx context.Context, size int64, info *Probe) (func(), error) {
+	if u.opts.reserver == nil || size <= 0 {
+		return func() {}, nil
+	}
+	need := size
+	if info != nil {
+		need += int64(len(info.PosterJPEG)) + dirOverhead
+	}
+	return u.opts.reserver.Reserve(ctx, need, library.ForKeeping())
 }
 
 // acquire takes a slot of sem, calling waiting (when not nil) first if it
@@ -285,7 +402,7 @@ func acquire(ctx context.Context, sem chan struct{}, waiting func()) error {
 // publish builds the directory and the catalog entry for an imported file,
 // filling res.Dir and res.Poster. The catalog comes last so that it never
 // names a directory that failed.
-func (u *Uploader) publish(ctx context.Context, res *Result, meta node.VideoMetadata) error {
+func (u *Service) publish(ctx context.Context, res *Result, meta Metadata) error {
 	dir, err := u.node.PublishVideo(ctx, res.File, res.Name, res.PosterJPEG, meta)
 	if err != nil {
 		return err
@@ -297,8 +414,8 @@ func (u *Uploader) publish(ctx context.Context, res *Result, meta node.VideoMeta
 	if err != nil {
 		return fmt.Errorf("read back %s: %w", dir, err)
 	}
-	if !v.Cid.Equals(res.File) {
-		return fmt.Errorf("directory %s plays %s, not the uploaded %s", dir, v.Cid, res.File)
+	if !v.File.Equals(res.File) {
+		return fmt.Errorf("directory %s plays %s, not the uploaded %s", dir, v.File, res.File)
 	}
 	res.Poster = v.Poster
 	if err := ctx.Err(); err != nil {
@@ -320,25 +437,25 @@ func (u *Uploader) publish(ctx context.Context, res *Result, meta node.VideoMeta
 
 // pinSet lists the recursive pins, taken before an import so a rollback
 // knows which pins the upload added.
-func (u *Uploader) pinSet(ctx context.Context) (map[cid.Cid]bool, error) {
+func (u *Service) pinSet(ctx context.Context) (map[cid.Cid]bool, error) {
 	pins, err := u.node.Pins(ctx)
 	if err != nil {
 		return nil, err
 	}
 	set := make(map[cid.Cid]bool, len(pins))
 	for _, p := range pins {
-		set[p.Cid] = true
+		set[p] = true
 	}
 	return set, nil
 }
 
-func (u *Uploader) hold(c cid.Cid) {
+func (u *Service) hold(c cid.Cid) {
 	u.mu.Lock()
 	u.active[c]++
 	u.mu.Unlock()
 }
 
-func (u *Uploader) release(c cid.Cid) {
+func (u *Service) release(c cid.Cid) {
 	u.mu.Lock()
 	if u.active[c]--; u.active[c] <= 0 {
 		delete(u.active, c)
@@ -348,7 +465,7 @@ func (u *Uploader) release(c cid.Cid) {
 
 // rollback removes the pins a failed upload added. It runs on a context of
 // its own: the upload's may be the reason it failed.
-func (u *Uploader) rollback(ctx context.Context, log *slog.Logger, pinnedBefore map[cid.Cid]bool, file, dir cid.Cid) {
+func (u *Service) rollback(ctx context.Context, log *slog.Logger, pinnedBefore map[cid.Cid]bool, file, dir cid.Cid) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	keep := func(c cid.Cid) bool {
@@ -384,32 +501,32 @@ func (u *Uploader) rollback(ctx context.Context, log *slog.Logger, pinnedBefore 
 // Retitle gives the uploaded video file a new title: it publishes a new
 // directory (same file and poster), points the catalog at it and unpins
 // the old directory. It returns the video as now published.
-func (u *Uploader) Retitle(ctx context.Context, file cid.Cid, title string) (Result, error) {
+func (u *Service) Retitle(ctx context.Context, file cid.Cid, title string) (Result, error) {
 	title = strings.TrimSpace(strings.ToValidUTF8(title, "�"))
 	switch {
 	case title == "":
-		return Result{}, fmt.Errorf("upload.Retitle: %w", ErrNoTitle)
+		return Result{}, fmt.Errorf("publish.Retitle: %w", ErrNoTitle)
 	case len(title) > library.MaxTitleBytes:
-		return Result{}, fmt.Errorf("upload.Retitle: %w (%d bytes, at most %d)", ErrTitleTooLong, len(title), library.MaxTitleBytes)
+		return Result{}, fmt.Errorf("publish.Retitle: %w (%d bytes, at most %d)", ErrTitleTooLong, len(title), library.MaxTitleBytes)
 	}
 	u.retitle.Lock()
 	defer u.retitle.Unlock()
 
 	v, err := u.cat.Get(ctx, file)
 	if err != nil {
-		return Result{}, fmt.Errorf("upload.Retitle %s: %w", file, err)
+		return Result{}, fmt.Errorf("publish.Retitle %s: %w", file, err)
 	}
 	if !v.Dir.Defined() {
-		return Result{}, fmt.Errorf("upload.Retitle %s: %w", file, ErrNotPublished)
+		return Result{}, fmt.Errorf("publish.Retitle %s: %w", file, ErrNotPublished)
 	}
 	pub, err := u.node.ResolveVideo(ctx, v.Dir)
 	if err != nil {
-		return Result{}, fmt.Errorf("upload.Retitle %s: %w", file, err)
+		return Result{}, fmt.Errorf("publish.Retitle %s: %w", file, err)
 	}
-	if !pub.Cid.Equals(file) {
-		return Result{}, fmt.Errorf("upload.Retitle %s: its directory %s plays %s", file, v.Dir, pub.Cid)
+	if !pub.File.Equals(file) {
+		return Result{}, fmt.Errorf("publish.Retitle %s: its directory %s plays %s", file, v.Dir, pub.File)
 	}
-	meta := node.VideoMetadata{
+	meta := Metadata{
 		DurationS: v.Duration.Seconds(), Width: v.Width, Height: v.Height, Description: v.Description,
 	}
 	if pub.Metadata != nil {
@@ -419,12 +536,12 @@ func (u *Uploader) Retitle(ctx context.Context, file cid.Cid, title string) (Res
 	var poster []byte
 	if pub.Poster.Defined() {
 		if poster, err = u.node.ReadAll(ctx, pub.Poster, maxPosterBytes); err != nil {
-			return Result{}, fmt.Errorf("upload.Retitle %s: poster: %w", file, err)
+			return Result{}, fmt.Errorf("publish.Retitle %s: poster: %w", file, err)
 		}
 	}
 	dir, err := u.node.PublishVideo(ctx, file, pub.Name, poster, meta)
 	if err != nil {
-		return Result{}, fmt.Errorf("upload.Retitle %s: %w", file, err)
+		return Result{}, fmt.Errorf("publish.Retitle %s: %w", file, err)
 	}
 	old := v.Dir
 	v, err = u.cat.Update(ctx, file, func(v *library.Video) error {
@@ -437,7 +554,7 @@ func (u *Uploader) Retitle(ctx context.Context, file cid.Cid, title string) (Res
 				u.opts.log.Warn("retitle: unpin the unused directory", "dir", dir, "err", uerr)
 			}
 		}
-		return Result{}, fmt.Errorf("upload.Retitle %s: %w", file, err)
+		return Result{}, fmt.Errorf("publish.Retitle %s: %w", file, err)
 	}
 	if !dir.Equals(old) {
 		// The old directory's poster and video.json go at the next GC; the
@@ -446,7 +563,7 @@ func (u *Uploader) Retitle(ctx context.Context, file cid.Cid, title string) (Res
 			u.opts.log.Warn("retitle: unpin the old directory", "dir", old, "err", err)
 		}
 	}
-	u.opts.log.Info("retitled", "component", "upload", "file", file, "dir", dir, "old_dir", old)
+	u.opts.log.Info("retitled", "component", "publish", "file", file, "dir", dir, "old_dir", old)
 	return Result{
 		File: file, Dir: dir, Poster: v.Poster, PosterJPEG: poster, Name: pub.Name, Title: v.Title,
 		Duration: v.Duration, Width: v.Width, Height: v.Height, Size: v.Size,
@@ -456,11 +573,19 @@ func (u *Uploader) Retitle(ctx context.Context, file cid.Cid, title string) (Res
 // maxPosterBytes bounds what Retitle reads back as a poster.
 const maxPosterBytes = 16 << 20
 
+// posterFile and metadataFile are the names a video directory gives its
+// poster and metadata (the node's PosterFile and MetadataFile; a test
+// holds them equal): a video may not take either name.
+const (
+	posterFile   = "poster.jpg"
+	metadataFile = "video.json"
+)
+
 // entryName is the video's name in its directory: the file's own name,
 // made valid UTF-8 and short enough for any file system.
 func entryName(name string) string {
 	name = strings.ToValidUTF8(name, "_")
-	if strings.EqualFold(name, node.PosterFile) || strings.EqualFold(name, node.MetadataFile) {
+	if strings.EqualFold(name, posterFile) || strings.EqualFold(name, metadataFile) {
 		name = "video-" + name
 	}
 	const maxName = 255

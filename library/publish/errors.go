@@ -1,4 +1,4 @@
-package upload
+package publish
 
 import (
 	"context"
@@ -7,10 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 
-	"github.com/ipfs-tube/ipfs-tube/playback"
+	"github.com/ipfs-tube/ipfs-tube/library"
 )
 
 // Errors for files that cannot be uploaded, each found before anything is
@@ -29,6 +28,15 @@ var (
 	// ErrNotVideo: libmpv reads no video in it (text, a picture, sound
 	// only, a damaged file).
 	ErrNotVideo = errors.New("not a video")
+)
+
+// Errors a Prober wraps, with ErrNotVideo, to say why a file is not a
+// video.
+var (
+	// ErrSoundOnly: the file has sound but no picture.
+	ErrSoundOnly = errors.New("no video stream")
+	// ErrStillImage: the file is a single picture.
+	ErrStillImage = errors.New("a still image")
 )
 
 // Errors from Retitle.
@@ -84,6 +92,10 @@ func Message(err error) string {
 		return "That title is too long: keep it under a thousand characters."
 	case errors.Is(err, ErrNotPublished):
 		return "This video has no published folder to rename."
+	case errors.Is(err, library.ErrQuota):
+		return "Not enough room in the storage quota: your uploads and pinned videos alone would take more than it allows. Raise the quota on the Seeding page, or unpin videos."
+	case errors.Is(err, library.ErrDiskFull):
+		return "The disk is almost full: free some space and try again."
 	}
 	return "Something went wrong: " + err.Error()
 }
@@ -153,11 +165,11 @@ func probeError(ctx context.Context, path string, err error) error {
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("upload.Upload %s: %w", path, ctx.Err())
-	case errors.Is(err, playback.ErrNoVideoStream):
+	case errors.Is(err, ErrSoundOnly):
 		return inputError(path, ErrNotVideo, err, "%s has sound but no picture: only videos can be published.", q)
-	case errors.Is(err, playback.ErrNotVideo) && strings.Contains(err.Error(), "still image"):
+	case errors.Is(err, ErrStillImage):
 		return inputError(path, ErrNotVideo, err, "%s is a picture, not a video.", q)
-	case errors.Is(err, playback.ErrNotVideo):
+	case errors.Is(err, ErrNotVideo):
 		return inputError(path, ErrNotVideo, err, "%s is not a video file (or it is damaged).", q)
 	}
 	return fmt.Errorf("upload.Upload %s: reading the video: %w", path, err)

@@ -1,4 +1,4 @@
-package upload
+package publish_test
 
 import (
 	"bytes"
@@ -16,9 +16,10 @@ import (
 
 	"github.com/ipfs/go-cid"
 
-	"github.com/ipfs-tube/ipfs-tube/app/internal/upload/uploadtest"
 	"github.com/ipfs-tube/ipfs-tube/internal/testvideo"
+	"github.com/ipfs-tube/ipfs-tube/internal/uploadtest"
 	"github.com/ipfs-tube/ipfs-tube/library"
+	"github.com/ipfs-tube/ipfs-tube/library/publish"
 	"github.com/ipfs-tube/ipfs-tube/node"
 )
 
@@ -28,12 +29,12 @@ import (
 type rig struct {
 	node *node.Node
 	cat  *library.Catalog
-	up   *Uploader
+	up   *publish.Service
 }
 
 func newRig(t *testing.T) *rig {
 	n, cat := uploadtest.Backend(t)
-	return &rig{node: n, cat: cat, up: New(n, cat)}
+	return &rig{node: n, cat: cat, up: uploadtest.Service(n, cat)}
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -69,9 +70,9 @@ func TestUploadPublishesDirectoryAndCatalogEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var reports []Progress
+	var reports []publish.Progress
 	start := time.Now()
-	res, err := r.up.Upload(ctx, path, func(p Progress) { reports = append(reports, p) })
+	res, err := r.up.Upload(ctx, path, func(p publish.Progress) { reports = append(reports, p) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,22 +156,22 @@ func TestUploadPublishesDirectoryAndCatalogEntry(t *testing.T) {
 		t.Errorf("pins %v: want file %s and dir %s", pins, res.File, res.Dir)
 	}
 
-	// Progress: phases in order, bytes only growing, ending at the size.
+	// publish.Progress: phases in order, bytes only growing, ending at the size.
 	if len(reports) < 4 {
 		t.Fatalf("only %d progress reports: %+v", len(reports), reports)
 	}
-	var last Progress
+	var last publish.Progress
 	importing := 0
 	for i, p := range reports {
 		if p.Phase < last.Phase || p.Done < last.Done || p.Total != fi.Size() {
 			t.Errorf("report %d %+v after %+v", i, p, last)
 		}
-		if p.Phase == PhaseImporting && p.Done > 0 {
+		if p.Phase == publish.PhaseImporting && p.Done > 0 {
 			importing++
 		}
 		last = p
 	}
-	if last.Phase != PhaseDone || last.Done != fi.Size() || last.Fraction() != 1 {
+	if last.Phase != publish.PhaseDone || last.Done != fi.Size() || last.Fraction() != 1 {
 		t.Errorf("last report %+v", last)
 	}
 	if importing < 1 {
@@ -215,15 +216,15 @@ func TestUploadRejectsBadInputsBeforeImporting(t *testing.T) {
 		want       error
 		says       string
 	}{
-		{"text file", write("notes.txt", []byte(strings.Repeat("not a video at all\n", 100))), ErrNotVideo, "not a video"},
-		{"picture", write("photo.mp4", []byte("\x89PNG\r\n\x1a\n")), ErrNotVideo, "“photo.mp4”"},
-		{"sound only", testvideo.Make(t, testvideo.Spec{AudioOnly: true, Duration: 2 * time.Second}), ErrNotVideo, "sound but no picture"},
-		{"empty", write("empty.mp4", nil), ErrEmpty, "empty (0 bytes)"},
-		{"folder", folder, ErrFolder, "“Holiday videos” is a folder"},
-		{"missing", filepath.Join(dir, "gone.mp4"), ErrMissing, "not there any more"},
-		{"dangling link", link("shortcut.mp4", filepath.Join(dir, "nowhere.mp4")), ErrMissing, "shortcut"},
-		{"symlink loop", loop, ErrUnreadable, "points back at itself"},
-		{"pipe", fifo, ErrUnreadable, "not a regular file"},
+		{"text file", write("notes.txt", []byte(strings.Repeat("not a video at all\n", 100))), publish.ErrNotVideo, "not a video"},
+		{"picture", write("photo.mp4", []byte("\x89PNG\r\n\x1a\n")), publish.ErrNotVideo, "“photo.mp4”"},
+		{"sound only", testvideo.Make(t, testvideo.Spec{AudioOnly: true, Duration: 2 * time.Second}), publish.ErrNotVideo, "sound but no picture"},
+		{"empty", write("empty.mp4", nil), publish.ErrEmpty, "empty (0 bytes)"},
+		{"folder", folder, publish.ErrFolder, "“Holiday videos” is a folder"},
+		{"missing", filepath.Join(dir, "gone.mp4"), publish.ErrMissing, "not there any more"},
+		{"dangling link", link("shortcut.mp4", filepath.Join(dir, "nowhere.mp4")), publish.ErrMissing, "shortcut"},
+		{"symlink loop", loop, publish.ErrUnreadable, "points back at itself"},
+		{"pipe", fifo, publish.ErrUnreadable, "not a regular file"},
 	}
 	if os.Geteuid() != 0 {
 		locked := write("locked.mp4", []byte("secret"))
@@ -234,24 +235,24 @@ func TestUploadRejectsBadInputsBeforeImporting(t *testing.T) {
 			name, path string
 			want       error
 			says       string
-		}{"no permission", locked, ErrUnreadable, "permission denied"})
+		}{"no permission", locked, publish.ErrUnreadable, "permission denied"})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			called := map[Phase]bool{}
-			_, err := r.up.Upload(ctx, tc.path, func(p Progress) { called[p.Phase] = true })
+			called := map[publish.Phase]bool{}
+			_, err := r.up.Upload(ctx, tc.path, func(p publish.Progress) { called[p.Phase] = true })
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("error %v, want %v", err, tc.want)
 			}
-			var in *InputError
+			var in *publish.InputError
 			if !errors.As(err, &in) {
 				t.Fatalf("error %T is not an *InputError", err)
 			}
-			msg := Message(err)
+			msg := publish.Message(err)
 			if !strings.Contains(msg, tc.says) || !strings.Contains(msg, filepath.Base(tc.path)) {
 				t.Errorf("message %q: want it to name the file and say %q", msg, tc.says)
 			}
-			if called[PhaseImporting] {
+			if called[publish.PhaseImporting] {
 				t.Error("the import started")
 			}
 			t.Logf("%s: %s", tc.name, msg)
@@ -266,28 +267,28 @@ func TestUploadRejectsBadInputsBeforeImporting(t *testing.T) {
 }
 
 func TestCancelLeavesNothing(t *testing.T) {
-	for _, at := range []Phase{PhaseProbing, PhaseImporting, PhasePublishing} {
+	for _, at := range []publish.Phase{publish.PhaseProbing, publish.PhaseImporting, publish.PhasePublishing} {
 		t.Run(at.String(), func(t *testing.T) {
 			r := newRig(t)
 			ctx, cancel := context.WithCancel(testCtx(t))
 			defer cancel()
 			path := uploadtest.VideoAs(t, bigVideo, "clip.mp4")
-			var seen []Progress
-			_, err := r.up.Upload(ctx, path, func(p Progress) {
+			var seen []publish.Progress
+			_, err := r.up.Upload(ctx, path, func(p publish.Progress) {
 				seen = append(seen, p)
 				// Mid-import: after the first MiB, well before the last.
-				if p.Phase == at && (at != PhaseImporting || p.Done > 0) {
+				if p.Phase == at && (at != publish.PhaseImporting || p.Done > 0) {
 					cancel()
 				}
 			})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("error %v, want context.Canceled", err)
 			}
-			if Message(err) != "Cancelled." {
-				t.Errorf("message %q", Message(err))
+			if publish.Message(err) != "Cancelled." {
+				t.Errorf("message %q", publish.Message(err))
 			}
 			last := seen[len(seen)-1]
-			if last.Phase != at || (at == PhaseImporting && last.Done >= last.Total) {
+			if last.Phase != at || (at == publish.PhaseImporting && last.Done >= last.Total) {
 				t.Errorf("last progress %+v; cancelled in %v", last, at)
 			}
 			if n := uploadtest.CatalogSize(t, r.cat); n != 0 {
@@ -311,8 +312,8 @@ func TestCancelledReuploadKeepsTheFirst(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	_, err = r.up.Upload(cctx, path, func(p Progress) {
-		if p.Phase == PhasePublishing {
+	_, err = r.up.Upload(cctx, path, func(p publish.Progress) {
+		if p.Phase == publish.PhasePublishing {
 			cancel()
 		}
 	})
@@ -369,46 +370,14 @@ func TestRetitle(t *testing.T) {
 		t.Errorf("pins %v: want the new dir %s and file %s, not the old dir %s", pins, re.Dir, up.File, up.Dir)
 	}
 
-	if _, err := r.up.Retitle(ctx, up.File, " \t"); !errors.Is(err, ErrNoTitle) {
+	if _, err := r.up.Retitle(ctx, up.File, " \t"); !errors.Is(err, publish.ErrNoTitle) {
 		t.Errorf("empty title: %v", err)
 	}
-	if _, err := r.up.Retitle(ctx, up.File, strings.Repeat("x", library.MaxTitleBytes+1)); !errors.Is(err, ErrTitleTooLong) {
+	if _, err := r.up.Retitle(ctx, up.File, strings.Repeat("x", library.MaxTitleBytes+1)); !errors.Is(err, publish.ErrTitleTooLong) {
 		t.Errorf("long title: %v", err)
 	}
 	if got, _ := r.cat.Get(ctx, up.File); got.Title != "My first talk" {
 		t.Errorf("a refused title changed the catalog: %q", got.Title)
-	}
-}
-
-func TestTitleFromName(t *testing.T) {
-	for name, want := range map[string]string{
-		"talk.mp4":                        "talk",
-		"My_Holiday_2024.mkv":             "My Holiday 2024",
-		"Big.Buck.Bunny.1080p.mp4":        "Big Buck Bunny 1080p",
-		"release v1.2 demo.webm":          "release v1.2 demo",
-		"  spaced   out  .mov":            "spaced out",
-		".mp4":                            ".mp4",
-		"no extension":                    "no extension",
-		"caf\xe9.mp4":                     "caf",
-		"Ünïcödé_film.mp4":                "Ünïcödé film",
-		strings.Repeat("é", 600) + ".mp4": strings.Repeat("é", library.MaxTitleBytes/2),
-	} {
-		if got := titleFromName(name); got != want {
-			t.Errorf("titleFromName(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
-func TestEntryName(t *testing.T) {
-	long := strings.Repeat("ü", 200) + ".mp4"
-	if got := entryName(long); len(got) > 255 || !strings.HasSuffix(got, ".mp4") {
-		t.Errorf("entryName(long) = %q (%d bytes)", got, len(got))
-	}
-	if got := entryName("poster.jpg"); got != "video-poster.jpg" {
-		t.Errorf("entryName(poster.jpg) = %q", got)
-	}
-	if got := entryName("clip.mp4"); got != "clip.mp4" {
-		t.Errorf("entryName(clip.mp4) = %q", got)
 	}
 }
 
@@ -417,8 +386,8 @@ func TestLinksFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := LinksFor(c)
-	want := Links{
+	l := publish.LinksFor(c)
+	want := publish.Links{
 		IPFS:      "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
 		Subdomain: "https://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi.ipfs.dweb.link/",
 		Path:      "https://ipfs.io/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi/",
@@ -428,46 +397,19 @@ func TestLinksFor(t *testing.T) {
 	}
 	// A CIDv0 directory gets its CIDv1 form, which subdomains need.
 	v0, _ := cid.Decode("QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG")
-	if l := LinksFor(v0); !strings.HasPrefix(l.Subdomain, "https://bafy") {
+	if l := publish.LinksFor(v0); !strings.HasPrefix(l.Subdomain, "https://bafy") {
 		t.Errorf("CIDv0 subdomain link %q", l.Subdomain)
 	}
-	if (LinksFor(cid.Undef) != Links{}) {
+	if (publish.LinksFor(cid.Undef) != publish.Links{}) {
 		t.Error("links for an undefined CID")
 	}
 }
 
-func TestRateMeter(t *testing.T) {
-	t0 := time.Unix(1000, 0)
-	m := newRateMeter(t0)
-	if m.rate() != 0 {
-		t.Error("rate before any sample")
-	}
-	// 10 MiB/s for 5 s, then 1 MiB/s for 5 s: the window follows the drop.
-	var done int64
-	for i := 1; i <= 50; i++ {
-		done += 1 << 20
-		m.add(t0.Add(time.Duration(i)*100*time.Millisecond), done)
-	}
-	if r := m.rate(); r < 9.9*(1<<20) || r > 10.1*(1<<20) {
-		t.Errorf("rate %.0f, want 10 MiB/s", r)
-	}
-	for i := 1; i <= 50; i++ {
-		done += 1 << 20 / 10
-		m.add(t0.Add(5*time.Second+time.Duration(i)*100*time.Millisecond), done)
-	}
-	if r := m.rate(); r < 0.9*(1<<20) || r > 1.5*(1<<20) {
-		t.Errorf("rate %.0f after slowing, want about 1 MiB/s", r)
-	}
-	if len(m.samples) > 40 {
-		t.Errorf("%d samples kept", len(m.samples))
-	}
-}
-
-// Imports beyond WithParallel wait, saying so, and a waiting upload can be
+// Imports beyond publish.WithParallel wait, saying so, and a waiting upload can be
 // cancelled without ever importing.
 func TestParallelImportsWait(t *testing.T) {
 	r := newRig(t)
-	r.up = New(r.node, r.cat, WithParallel(1))
+	r.up = uploadtest.Service(r.node, r.cat, publish.WithParallel(1))
 	ctx := testCtx(t)
 	first, second := uploadtest.VideoAs(t, bigVideo, "first.mp4"), uploadtest.VideoAs(t, bigVideo, "second.mp4")
 
@@ -479,8 +421,8 @@ func TestParallelImportsWait(t *testing.T) {
 	firstDone := make(chan error, 1)
 	go func() {
 		once := false
-		_, err := r.up.Upload(firstCtx, first, func(p Progress) {
-			if p.Phase == PhaseImporting && p.Done > 0 && !once {
+		_, err := r.up.Upload(firstCtx, first, func(p publish.Progress) {
+			if p.Phase == publish.PhaseImporting && p.Done > 0 && !once {
 				once = true
 				close(importing)
 				<-firstCtx.Done()
@@ -496,17 +438,17 @@ func TestParallelImportsWait(t *testing.T) {
 
 	secondCtx, cancelSecond := context.WithCancel(ctx)
 	defer cancelSecond()
-	var phases []Phase
-	_, err := r.up.Upload(secondCtx, second, func(p Progress) {
+	var phases []publish.Phase
+	_, err := r.up.Upload(secondCtx, second, func(p publish.Progress) {
 		phases = append(phases, p.Phase)
-		if p.Phase == PhaseWaiting {
+		if p.Phase == publish.PhaseWaiting {
 			cancelSecond()
 		}
 	})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("second upload: %v, want context.Canceled", err)
 	}
-	if len(phases) != 2 || phases[0] != PhaseProbing || phases[1] != PhaseWaiting {
+	if len(phases) != 2 || phases[0] != publish.PhaseProbing || phases[1] != publish.PhaseWaiting {
 		t.Errorf("second upload phases %v, want probing then waiting", phases)
 	}
 
