@@ -55,125 +55,6 @@ type SeedNode interface {
 	PinnedFiles(ctx context.Context, max int) ([]PinnedFile, error)
 }
 
-// Defaults of the AutoSeeder's options.
-const (
-	DefaultSeedInterval   = time.Minute
-	DefaultSeedHalfLife   = 6 * time.Hour
-	DefaultMinKeep        = 24 * time.Hour
-	DefaultHysteresis     = 1.5
-	DefaultMinSeedScore   = 0.5
-	DefaultFetchTimeout   = time.Hour
-	DefaultProviderMaxAge = 30 * time.Minute
-	// DefaultAnnounceWindow is how far back the demand an announcement
-	// carries reaches: as long as peers keep an announcement, so one
-	// announcement arriving in that time carries all of it.
-	DefaultAnnounceWindow = 10 * time.Minute
-	// DefaultMaxTracked is how many videos known only from the network
-	// the engine keeps popularity for: as many as the node passes on
-	// from gossip in one round (its own bound on heard videos), each an
-	// entry of about 200 bytes.
-	DefaultMaxTracked = 10_000
-
-	// maxProviders is where provider counting stops: past it a video is
-	// well replicated and 1/(1+providers) barely moves.
-	maxProviders = 8
-	// providerQueries and sizeQueries bound the DHT and root-block lookups
-	// of one round; the rest wait for the next.
-	providerQueries = 8
-	sizeQueries     = 16
-	lookupTimeout   = 20 * time.Second
-	// maxFetchTries bounds how many candidates one round tries to reserve
-	// room for (each try measures the repo).
-	maxFetchTries = 8
-	// maxAnnounced is how many videos one announcement lists at most.
-	maxAnnounced = 64
-)
-
-// AutoSeedOption tunes NewAutoSeeder.
-type AutoSeedOption func(*seedConfig)
-
-type seedConfig struct {
-	enabled, private bool
-	paused           bool
-	interval         time.Duration
-	halfLife         time.Duration
-	minKeep          time.Duration
-	hysteresis       float64
-	minScore         float64
-	fetchesPerRound  int
-	fetchTimeout     time.Duration
-	providerMaxAge   time.Duration
-	window           time.Duration
-	maxTracked       int
-	log              *slog.Logger
-	now              func() time.Time
-}
-
-// WithSeeding turns auto-seeding on or off from the start (default off:
-// volunteering is the user's choice). Pass the saved setting here rather
-// than calling SetEnabled after Run: a round run while off demotes what
-// earlier sessions auto-seeded to cache.
-func WithSeeding(on bool) AutoSeedOption { return func(c *seedConfig) { c.enabled = on } }
-
-// WithSeedingPaused starts paused (see SetPaused): the app starts so
-// when seeding is paused or outside the seeding hours.
-func WithSeedingPaused(on bool) AutoSeedOption { return func(c *seedConfig) { c.paused = on } }
-
-// WithPrivate starts in private mode (see SetPrivate).
-func WithPrivate(on bool) AutoSeedOption { return func(c *seedConfig) { c.private = on } }
-
-// WithSeedInterval sets how often Run runs a round (default
-// DefaultSeedInterval, the announcement period too).
-func WithSeedInterval(d time.Duration) AutoSeedOption { return func(c *seedConfig) { c.interval = d } }
-
-// WithHalfLife sets how fast popularity fades (default DefaultSeedHalfLife).
-func WithHalfLife(d time.Duration) AutoSeedOption { return func(c *seedConfig) { c.halfLife = d } }
-
-// WithMinKeep sets how long an auto-seeded video is kept before a better
-// candidate may replace it (default DefaultMinKeep, like PeerTube's
-// redundancy min_lifetime). The quota overrides it.
-func WithMinKeep(d time.Duration) AutoSeedOption { return func(c *seedConfig) { c.minKeep = d } }
-
-// WithHysteresis sets by how much a candidate's score must exceed the
-// scores of the videos it would replace (default DefaultHysteresis, 1.5×).
-func WithHysteresis(f float64) AutoSeedOption { return func(c *seedConfig) { c.hysteresis = f } }
-
-// WithMinSeedScore sets the score below which a video is never fetched
-// (default DefaultMinSeedScore viewings): an idle network seeds nothing.
-func WithMinSeedScore(s float64) AutoSeedOption { return func(c *seedConfig) { c.minScore = s } }
-
-// WithFetchesPerRound caps the videos one round fetches (default 2), so a
-// round ends and announcements keep flowing.
-func WithFetchesPerRound(n int) AutoSeedOption {
-	return func(c *seedConfig) { c.fetchesPerRound = n }
-}
-
-// WithFetchTimeout bounds one video's fetch (default DefaultFetchTimeout).
-func WithFetchTimeout(d time.Duration) AutoSeedOption {
-	return func(c *seedConfig) { c.fetchTimeout = d }
-}
-
-// WithProviderMaxAge sets how long a provider count is trusted (default
-// DefaultProviderMaxAge).
-func WithProviderMaxAge(d time.Duration) AutoSeedOption {
-	return func(c *seedConfig) { c.providerMaxAge = d }
-}
-
-// WithAnnounceWindow sets the span of past demand each announcement
-// carries (default DefaultAnnounceWindow); at least the round interval,
-// or demand between rounds would go unannounced.
-func WithAnnounceWindow(d time.Duration) AutoSeedOption { return func(c *seedConfig) { c.window = d } }
-
-// WithMaxTracked caps how many videos known only from the network (not
-// in the catalog, not served by this node) the engine tracks popularity
-// for (default DefaultMaxTracked). Peers announce whatever CIDs they
-// like and an entry takes days to fade, so past the cap the coldest go
-// (see the AutoSeeder's doc).
-func WithMaxTracked(n int) AutoSeedOption { return func(c *seedConfig) { c.maxTracked = n } }
-
-// WithAutoSeedLogger sets the logger; the default is slog.Default().
-func WithAutoSeedLogger(l *slog.Logger) AutoSeedOption { return func(c *seedConfig) { c.log = l } }
-
 // RoundReport says what one round did.
 type RoundReport struct {
 	At time.Time `json:"at"`
@@ -799,83 +680,6 @@ func (a *AutoSeeder) lookUp(ctx context.Context, now time.Time, scores []VideoSc
 	return learnt
 }
 
-// announce publishes the videos this node serves with the demand seen
-// over the announcement window; it returns how many it listed.
-func (a *AutoSeeder) announce(ctx context.Context, now time.Time, videos map[cid.Cid]Video, demand map[cid.Cid]VideoDemand) int {
-	var entries []Announcement
-	served := map[cid.Cid]bool{}
-	for c, v := range videos {
-		if v.Kept&(OwnUpload|Pinned|AutoSeeded) == 0 {
-			continue
-		}
-		if v.Kept&(OwnUpload|Pinned) == 0 && v.BytesLocal == 0 {
-			continue // an auto-seeded fetch not finished yet
-		}
-		served[c] = true
-		entries = append(entries, a.windowDemand(now, c, demand[c]))
-	}
-	for c := range a.announced {
-		if !served[c] {
-			delete(a.announced, c)
-		}
-	}
-	if len(entries) == 0 {
-		return 0
-	}
-	// The busiest first: when the list is cut, what matters most stays.
-	slices.SortFunc(entries, func(x, y Announcement) int {
-		return cmp.Or(cmp.Compare(y.BytesServed, x.BytesServed), cmp.Compare(y.Wants, x.Wants),
-			cmp.Compare(x.Video.KeyString(), y.Video.KeyString()))
-	})
-	entries = entries[:min(len(entries), maxAnnounced)]
-	if err := a.node.Announce(ctx, entries); err != nil {
-		a.log.Info("announcing served videos", "videos", len(entries), "err", err)
-		return 0
-	}
-	return len(entries)
-}
-
-// demandSample is a video's cumulative demand counters as a round saw them.
-type demandSample struct {
-	at           time.Time
-	wants, bytes int64
-}
-
-// maxAnnouncedSpan bounds the span an announcement claims (rounds far
-// apart, a suspended laptop); peers refuse longer ones.
-const maxAnnouncedSpan = 24 * time.Hour
-
-// windowDemand is c's demand over the announcement window, from the
-// node's cumulative counters d and the samples earlier rounds took: since
-// the newest sample at least a window old, over the span it really
-// covers; all of it over one window while no sample is that old (counters
-// start with the node, and the engine with it). It records d as a sample.
-func (a *AutoSeeder) windowDemand(now time.Time, c cid.Cid, d VideoDemand) Announcement {
-	seen := a.announced[c]
-	if n := len(seen); n > 0 && (d.Wants < seen[n-1].wants || d.BytesSent < seen[n-1].bytes) {
-		seen = nil // the node restarted: its counters began again
-	}
-	e := Announcement{Video: c, Wants: d.Wants, BytesServed: d.BytesSent, Window: a.cfg.window}
-	base := -1
-	for i, s := range seen {
-		if !s.at.After(now.Add(-a.cfg.window)) {
-			base = i
-		}
-	}
-	if base >= 0 {
-		b := seen[base]
-		e.Wants -= b.wants
-		e.BytesServed -= b.bytes
-		e.Window = min(max(now.Sub(b.at), a.cfg.window), maxAnnouncedSpan)
-		seen = seen[base:] // older samples are never a baseline again
-	}
-	if n := len(seen); n == 0 || now.After(seen[n-1].at) {
-		seen = append(seen, demandSample{at: now, wants: d.Wants, bytes: d.BytesSent})
-	}
-	a.announced[c] = seen
-	return e
-}
-
 // autoSeeded lists the catalog's auto-seeded videos.
 func autoSeeded(videos map[cid.Cid]Video) []Video {
 	var out []Video
@@ -1091,13 +895,6 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 	return nil
 }
 
-// seedHeld is an auto-seeded video as the swap and quota rules see it.
-type seedHeld struct {
-	VideoScore
-	bytes int64
-	since time.Time
-}
-
 // held lists the auto-seeded videos (not also kept by the user), lowest
 // score first.
 func (a *AutoSeeder) held(ctx context.Context, byCid map[cid.Cid]VideoScore) []seedHeld {
@@ -1121,42 +918,6 @@ func (a *AutoSeeder) held(ctx context.Context, byCid map[cid.Cid]VideoScore) []s
 		return cmp.Or(cmp.Compare(x.Score, y.Score), cmp.Compare(y.bytes, x.bytes),
 			cmp.Compare(x.Cid.KeyString(), y.Cid.KeyString()))
 	})
-	return out
-}
-
-func heldBytes(h []seedHeld) int64 {
-	var n int64
-	for _, v := range h {
-		n += v.bytes
-	}
-	return n
-}
-
-// victims picks the lowest-scoring auto-seeded videos past their minimum
-// keep time whose room, with what the budget has left, fits need; nil
-// when there are none or the candidate does not beat them together by the
-// hysteresis factor.
-func (a *AutoSeeder) victims(now time.Time, held []seedHeld, cand VideoScore, need int64, st State) []seedHeld {
-	room := max(st.CacheBudget-heldBytes(held)-st.Reserved, 0)
-	short := need - room
-	var out []seedHeld
-	var freed int64
-	var score float64
-	for _, h := range held {
-		if freed >= short && len(out) > 0 {
-			break
-		}
-		// A missing start time (a record from a crash) counts as now.
-		if h.since.IsZero() || now.Sub(h.since) < a.cfg.minKeep {
-			continue
-		}
-		out = append(out, h)
-		freed += h.bytes
-		score += h.Score
-	}
-	if len(out) == 0 || freed < short || cand.Score <= a.cfg.hysteresis*score {
-		return nil
-	}
 	return out
 }
 
