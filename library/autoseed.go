@@ -564,7 +564,7 @@ func (a *AutoSeeder) scoreAll(videos map[cid.Cid]Video, heard map[cid.Cid]HeardV
 				s.SeededAt = v.AutoSeededAt()
 			}
 		}
-		s.Candidate = s.Kept&(OwnUpload|Pinned|AutoSeeded) == 0 && s.Score >= a.cfg.minScore && s.Score > 0
+		s.Candidate = a.policy().candidate(s)
 		out = append(out, s)
 	}
 	for c := range videos {
@@ -815,24 +815,22 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		a.swapKnown = true
 	}
 	// The quota first: auto-seeded videos must fit the cache budget.
-	for heldBytes(held) > st.CacheBudget && len(held) > 0 {
-		victim := held[0]
+	policy := a.policy()
+	drop := policy.overQuota(held, st.CacheBudget)
+	for _, victim := range held[:drop] {
 		if err := a.release(ctx, victim.Cid, true); err != nil {
 			return err
 		}
 		a.log.Info("dropped an auto-seeded video: over the quota", "cid", victim.Cid,
 			"score", victim.Score, "budget", st.CacheBudget)
 		rep.Dropped = append(rep.Dropped, victim.Cid)
-		held = held[1:]
 	}
+	held = held[drop:]
 
 	fetched, tries, swapped := 0, 0, false
-	for _, cand := range scores {
+	for _, cand := range policy.toFetch(scores) {
 		if fetched >= a.cfg.fetchesPerRound || tries >= maxFetchTries {
 			break
-		}
-		if !cand.Candidate || cand.Size <= 0 {
-			continue
 		}
 		if t, ok := a.failed[cand.Cid]; ok && now.Before(t) {
 			continue
@@ -847,9 +845,8 @@ func (a *AutoSeeder) seed(ctx context.Context, now time.Time, videos map[cid.Cid
 		}
 		need := max(cand.Size-local, 0)
 		release, err := a.keeper.Reserve(ctx, need, ForVideo(cand.Cid))
-		if errors.Is(err, ErrQuota) && !swapped && now.Sub(a.lastSwap) >= a.cfg.minKeep {
-			var victims []seedHeld
-			if victims = a.victims(now, held, cand, need, st); len(victims) > 0 {
+		if errors.Is(err, ErrQuota) && policy.maySwap(now, a.lastSwap, swapped) {
+			if victims := policy.victims(now, held, cand, need, st); len(victims) > 0 {
 				swapped, a.lastSwap, rep.Swapped = true, now, true
 				for _, v := range victims {
 					if err := a.release(ctx, v.Cid, true); err != nil {
