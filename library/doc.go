@@ -1,9 +1,15 @@
-// Package library is IPFS-Tube's catalog: every video the user watched,
-// uploaded or pinned, with its title, poster, duration, resolution, size,
-// bytes on disk, watch history and why it is kept. Every view of the GUI
-// reads it. It never imports fyne and knows nothing of the node: the app
-// tells it what happened (a video opened, watched to a position, pinned,
-// its blocks counted).
+// Package library is IPFS-Tube's catalog and seeding policy. It owns the
+// catalog: every video the user watched, uploaded or pinned, with its
+// title, poster, duration, resolution, size, bytes on disk, watch history
+// and why it is kept; every view of the GUI reads it. It owns what the
+// node seeds: the storage quota and its evictions (Keeper), auto-seeding
+// by demand (AutoSeeder), seeding hours (SeedHours), and the seeding
+// engine (Seeding) that runs them under the user's choices. Its
+// sub-package publish is the upload pipeline. It never imports fyne and
+// knows nothing of the node: the app tells it what happened (a video
+// opened, watched to a position, pinned, its blocks counted) and passes
+// the node in through the interfaces declared here (Store, SeedNode,
+// RateLimiter).
 //
 // # Usage
 //

@@ -2,9 +2,13 @@
 // Noise and TLS, yamux) with NAT traversal, the Amino DHT, bitswap over a
 // Badger blockstore, a persistent pin set, garbage collection, providing of
 // pinned roots, IPNS, and UnixFS import and random-access reading in the
-// unixfs-v1-2025 profile.
+// unixfs-v1-2025 profile. It also owns the loopback streaming gateway the
+// player reads (with the public-gateway fallback of its sub-package
+// gwfetch), video directories (video.json and poster), the upload and
+// seeding-download caps, seeding announcements and the demand it hears,
+// the disk guard, and the repo (its lock, verification, space reclaim).
 //
-// It never imports fyne or mpv; the app asks it for bytes.
+// It never imports fyne, mpv or the library; the app asks it for bytes.
 //
 // # Usage
 //
