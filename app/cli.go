@@ -90,7 +90,8 @@ type globalFlags struct {
 	// autoSeed turns the auto-seeding engine's seeding on (daemon --auto-seed).
 	autoSeed bool
 	// downloadLimit caps what seeding fetches, in bytes/s; 0 is no cap
-	// (daemon --download-limit; the app's seeding gate applies Settings').
+	// (daemon --download-limit; in the window library.Seeding applies
+	// Settings').
 	downloadLimit int64
 	// seedHours is when the daemon seeds (--seed-hours); the zero value
 	// is always.

@@ -1,7 +1,11 @@
 // Command ipfs-tube is IPFS-Tube: a desktop video player and seeding app
 // with an embedded IPFS node. With no command it opens the app window;
-// sub-commands (add, cat, get, pin, gc, id, daemon) work from a terminal
-// and, through the control API, while the app or a daemon holds the repo.
+// sub-commands (add, cat, get, play, pin, gc, id, gateways, seeding, repo
+// verify, daemon, register, unregister, version) work from a terminal and,
+// through the control API, while the app or a daemon holds the repo. This
+// package is the only user of Fyne and owns the window's shell and tray,
+// the cobra CLI, the control API, and the wiring of node, library,
+// library/publish and playback; the views live in app/internal.
 //
 // Every parser of untrusted input (links, sizes and rates, settings.json,
 // …) has a fuzz target asserting its invariants, and every later one gets

@@ -1,9 +1,15 @@
-// Package library is IPFS-Tube's catalog: every video the user watched,
-// uploaded or pinned, with its title, poster, duration, resolution, size,
-// bytes on disk, watch history and why it is kept. Every view of the GUI
-// reads it. It never imports fyne and knows nothing of the node: the app
-// tells it what happened (a video opened, watched to a position, pinned,
-// its blocks counted).
+// Package library is IPFS-Tube's catalog and seeding policy. It owns the
+// catalog: every video the user watched, uploaded or pinned, with its
+// title, poster, duration, resolution, size, bytes on disk, watch history
+// and why it is kept; every view of the GUI reads it. It owns what the
+// node seeds: the storage quota and its evictions (Keeper), auto-seeding
+// by demand (AutoSeeder), seeding hours (SeedHours), and the seeding
+// engine (Seeding) that runs them under the user's choices. Its
+// sub-package publish is the upload pipeline. It never imports fyne and
+// knows nothing of the node: the app tells it what happened (a video
+// opened, watched to a position, pinned, its blocks counted) and passes
+// the node in through the interfaces declared here (Store, SeedNode,
+// RateLimiter).
 //
 // # Usage
 //
@@ -108,10 +114,9 @@
 // delivers committed changes without ever blocking writers; each delivery
 // carries the video as stored at that moment.
 //
-// List and Search scan and decode the whole catalog. Measured on a 2-core
-// machine (TestListScale): 5,000 records, List 62 ms, Search 78 ms (non-ASCII
-// titles; ASCII ones fold faster); Put ~20 µs. 1,000 records take ~640 KB
-// on disk.
+// List and Search scan and decode the whole catalog, which stays well
+// under a tenth of a second for thousands of records (TestListScale checks
+// 5,000); Search folds non-ASCII titles more slowly than ASCII ones.
 //
 // # Quota
 //
@@ -121,8 +126,9 @@
 // get what is left and are evicted least recently watched first (never
 // watched ones by when they were added), only their file's blocks, keeping
 // their history. Fetches reserve their bytes before they start (Reserve);
-// an eviction grows Badger's files for a moment (up to ~64 MiB measured), so
-// the Keeper evicts down to 56 MiB below the quota: quotas make sense from a
+// an eviction grows Badger's files for a moment (a filler value-log file,
+// then rewrites of partly dead ones; DefaultEvictionOverhead), so the
+// Keeper evicts down to 56 MiB below the quota: quotas make sense from a
 // few hundred MiB up. Quota 0 caches nothing. When own uploads and pins
 // alone exceed the quota, State says so and cache gets nothing. A free-disk
 // floor (1 % of the disk, at most 1 GiB) stops new writes; what is stored

@@ -56,11 +56,10 @@ const (
 	// writing a filler one value-log file long (33 MiB with its 32 MiB
 	// files), then rewriting the value-log files that are at least 20 %
 	// dead, each copied before it is deleted (up to 80 % of a file that
-	// may run a little over 32 MiB). Measured peaks here (2 ms sampling,
-	// TestEvictionPeak): +34 MiB for most evictions, +40 to +53 MiB when
-	// partly dead files were rewritten, +62.8 MiB at worst. The Keeper
-	// evicts down to this much minus QuotaSlack below the quota (56 MiB),
-	// so the peak stays within quota + QuotaSlack.
+	// may run a little over 32 MiB), so the peak is a filler file plus at
+	// most part of one rewritten file (TestEvictionPeak samples it). The
+	// Keeper evicts down to this much minus QuotaSlack below the quota
+	// (56 MiB), so the peak stays within quota + QuotaSlack.
 	DefaultEvictionOverhead = 72 << 20
 
 	// DefaultEnforceInterval is how often Run enforces the quota.

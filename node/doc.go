@@ -2,9 +2,13 @@
 // Noise and TLS, yamux) with NAT traversal, the Amino DHT, bitswap over a
 // Badger blockstore, a persistent pin set, garbage collection, providing of
 // pinned roots, IPNS, and UnixFS import and random-access reading in the
-// unixfs-v1-2025 profile.
+// unixfs-v1-2025 profile. It also owns the loopback streaming gateway the
+// player reads (with the public-gateway fallback of its sub-package
+// gwfetch), video directories (video.json and poster), the upload and
+// seeding-download caps, seeding announcements and the demand it hears,
+// the disk guard, and the repo (its lock, verification, space reclaim).
 //
-// It never imports fyne or mpv; the app asks it for bytes.
+// It never imports fyne, mpv or the library; the app asks it for bytes.
 //
 // # Usage
 //
@@ -110,12 +114,9 @@
 // (a CAR or tar body already under way ends with the error). Reading a
 // file with Open is not a walk: a File fetches only what its reader reads
 // and keeps only the file's internal nodes, by CID, so a player may
-// stream a film of any length. Measured on a reuse bomb of four 12 KiB
-// shards: ResolveVideo and the gateway fail in under 0.2 s with the live
-// heap at most 8 MiB larger, a tar of it ends with the error at 22 MiB;
-// before the bounds, a bomb of two shards (65,536 entries) held 28 MiB
-// (its tar 255 MiB), one of three whose last is empty 25 MiB for 2.5 s,
-// and each shard more multiplies both by 256.
+// stream a film of any length. A reuse bomb (HAMT shards that link the
+// same shard again) thus fails fast with a small heap, where without the
+// bounds each shard more multiplies the walk's work and memory by 256.
 //
 // HAMT depth needs no bound of its own: each level is a block read, and a
 // lookup follows one path of the name's 64-bit hash.
@@ -242,18 +243,18 @@
 //
 // # Where the time of a block goes
 //
-// Measured on the CI machine kind (a paravirtualised VM where every page
-// fault costs ~18 µs), one 1 MiB block fetched alone from a loopback peer
-// took ~40 ms: up to 20 ms before the want leaves (boxo's message queue
-// waits at least 20 ms after its previous message, a constant), ~5 ms for
-// the sender's Badger read (copying the value into freshly faulted heap
-// pages), ~8 ms on the wire, ~6 ms to store it (Badger copies it into its
-// mapped value log, page fault by page fault). Write-side remedies tried
-// and measured without effect on 1 GiB fetches and imports: transparent
-// huge pages and MADV_POPULATE_WRITE on the value-log mappings, and no
-// page trimming at all. Sending the read-ahead with the leaf a seek lands
-// on made the leaf arrive later, not sooner (the sender interleaves what it
-// sends), which is why the window starts at one leaf after a jump.
+// One 1 MiB block fetched alone from a loopback peer spends its time in
+// four parts: up to 20 ms before the want leaves (boxo's message queue
+// waits at least 20 ms after its previous message, a constant), the
+// sender's Badger read (copying the value into freshly faulted heap
+// pages), the wire, and storing it (Badger copies it into its mapped value
+// log, page fault by page fault). On a VM where page faults are dear, the
+// two copies cost about as much as the wire. Write-side remedies tried
+// without effect on 1 GiB fetches and imports: transparent huge pages and
+// MADV_POPULATE_WRITE on the value-log mappings, and no page trimming at
+// all. Sending the read-ahead with the leaf a seek lands on made the leaf
+// arrive later, not sooner (the sender interleaves what it sends), which
+// is why the window starts at one leaf after a jump.
 //
 // # Untrusted input
 //

@@ -283,8 +283,8 @@ func TestGatewaySeekCancelsReadAhead(t *testing.T) {
 	}
 	defer first.Body.Close()
 	// Reading in order grows the window (it starts at the cursor leaf). It
-	// is capped at half a second of the measured delivery rate: 12 blocks
-	// and more here on a quiet machine, fewer under -race on a busy one.
+	// is capped at half a second of the measured delivery rate: many blocks
+	// on a quiet machine, fewer under -race on a busy one.
 	head := make([]byte, 16<<20)
 	if _, err := io.ReadFull(first.Body, head); err != nil || !bytes.Equal(head, data[:16<<20]) {
 		t.Fatalf("first response: %v", err)

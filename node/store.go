@@ -14,8 +14,8 @@ import (
 
 // badgerOptions tunes Badger for a store of mostly 1 MiB blocks: with
 // Badger's default 1 MiB ValueThreshold they would all land in the LSM tree,
-// where writes crawl. Blocks of 64 KiB and more go to the value log, which writes
-// fast (~550 MiB/s for 1 MiB blocks here); smaller ones stay in the LSM tree
+// where writes crawl. Blocks of 64 KiB and more go to the value log, which
+// writes them many times faster; smaller ones stay in the LSM tree
 // where compaction frees them. Value-log files are small (32 MiB) so deleted
 // blocks sit in closed files that reclaimSpace can rewrite and free, and the
 // memtables and caches are small because a desktop app must stay light.
@@ -75,10 +75,9 @@ const (
 )
 
 // reclaimSpace gives the space of deleted blocks back to the disk, with the
-// database open. Measured here: 1 GiB written, 800 MiB deleted, du went
-// from 1024 to 224 MiB in 1.2 s. GC calls it under the GC lock, so imports
-// and pins wait; a block bitswap receives during step 2 (tens of ms) fails
-// to store and is simply asked for again by the reader (File retries).
+// database open. GC calls it under the GC lock, so imports and pins wait;
+// a block bitswap receives during step 2 (a short moment) fails to store
+// and is simply asked for again by the reader (File retries).
 //
 // free reports the disk's free space. With less than reclaimRotateFree the
 // head file is left alone (its dead blocks stay until a later reclaim with

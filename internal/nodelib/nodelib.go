@@ -1,6 +1,7 @@
 // Package nodelib adapts the node to the interfaces the library declares
-// for it: the quota keeper's Store and the auto-seeding engine's SeedNode.
-// The app and the library's tests share it, so both drive the same code.
+// for it: the quota keeper's Store, the auto-seeding engine's SeedNode and
+// the publishing pipeline's Node (Publish, for library/publish). The app
+// and the library's tests share it, so both drive the same code.
 //
 //	keeper, err := library.NewKeeper(ctx, cat, nodelib.Store{N: n})
 //	seeder, err := library.NewAutoSeeder(ctx, cat, keeper, nodelib.Seed{Store: nodelib.Store{N: n}})

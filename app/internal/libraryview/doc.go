@@ -73,8 +73,7 @@
 // The sort menu offers recently watched (the default), recently added and
 // title. While searching with the default order, results come best match
 // first (library.SortRelevance, which falls back to recently watched).
-// Measured on a 2-core machine with 3,000 videos (TestThousandsOfVideos):
-// first load 77 ms, a catalog change on screen 48 ms after the write (20 ms
-// debounce), a search 34 ms after typing; the grid holds only the tiles on
-// screen.
+// Catalog changes reach the screen after a 20 ms debounce, and the grid
+// holds only the tiles on screen, so thousands of videos load, update and
+// search without a visible wait (TestThousandsOfVideos checks 3,000).
 package libraryview

@@ -5,10 +5,10 @@
 // resolution, "Pinned" and a share box with ipfs:// and gateway links.
 // Files that cannot be published say why in their row until dismissed.
 //
-// The work is done by an Uploader (app/internal/upload's, in the app);
-// this package only shows it. Every file starts at once, so a bad one is
-// refused right away; the Uploader imports two at a time and the rest
-// show "Waiting" until their turn.
+// The work is done by an Uploader (library/publish's *Service, wired in
+// by the app); this package only shows it. Every file starts at once, so
+// a bad one is refused right away; the Uploader imports two at a time and
+// the rest show "Waiting" until their turn.
 //
 // # Usage
 //
